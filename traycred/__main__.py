@@ -1,0 +1,5 @@
+"""Allows `python -m traycred`."""
+
+from traycred.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Safe file primitives for other people's files: atomic 0600 writes and a lock beside the file.
+
+Every file traycred writes (credentials file, AWS config, SSO cache, settings) goes through
+`atomic_write`: a temporary file in the same folder, fsync, `os.replace`, then fsync of the
+folder, so a crash at any point leaves either the old or the new file, never a torn one.
+`file_lock` is an advisory lock on `<file>.lock` (filelock: fcntl on POSIX, msvcrt on Windows)
+so that two traycred processes never interleave a read-modify-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from traycred.errors import CredentialsFileError
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+LOCK_TIMEOUT_SECONDS = 10.0
+
+
+def ensure_private_dir(folder: Path) -> None:
+    """Create `folder` (and parents) with mode 0700 where traycred creates them."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CredentialsFileError(
+            f"Cannot create folder {folder}: {exc.strerror}.",
+            hint="Check that its parent exists and is writable.",
+        ) from exc
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CredentialsFileError(
+            f"Cannot read {path}: {exc.strerror}.", hint="Check its permissions."
+        ) from exc
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Replace `path` with `data` atomically; the result has `mode` (0600 by default).
+
+    Follows a symlinked target so a user's `~/.aws/credentials -> dotfiles/...` link survives.
+    """
+    target = path.resolve() if path.is_symlink() else path
+    ensure_private_dir(target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode) if hasattr(os, "fchmod") else None
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise CredentialsFileError(
+            f"Cannot write {path}: {exc.strerror}.",
+            hint="Check free disk space and the folder's permissions.",
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def lock_path_for(path: Path) -> Path:
+    target = path.resolve() if path.is_symlink() else path
+    return target.with_name(target.name + ".lock")
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold the advisory lock for `path` (on `<path>.lock`, created 0600)."""
+    from filelock import FileLock, Timeout
+
+    lock_file = lock_path_for(path)
+    ensure_private_dir(lock_file.parent)
+    lock = FileLock(str(lock_file), mode=PRIVATE_FILE_MODE)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise CredentialsFileError(
+            f"Another process has held the lock {lock_file} for over {timeout:.0f} s.",
+            hint="Close other traycred instances, or remove the lock file if none is running.",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def file_mode(path: Path) -> int | None:
+    """Permission bits of `path`, or None when it does not exist."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
