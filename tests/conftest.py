@@ -7,7 +7,6 @@ is missing a test skips with the reason, and with TRAYCRED_REQUIRE_SYSTEM=1 (CI)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -77,7 +77,7 @@ def client(
         )
     else:
         # Placeholders keep botocore from running its credential chain for unsigned calls.
-        kwargs.update(aws_access_key_id="unsigned", aws_secret_access_key="unsigned")
+        kwargs.update(aws_access_key_id="unsigned", aws_secret_access_key="unsigned")  # noqa: S106
     return session.create_client(service, **kwargs)
 
 

@@ -39,9 +39,7 @@ class CredentialsStore:
         """The temporary credentials in owned section `name`, or None."""
         raise NotImplementedError
 
-    def write(
-        self, updates: Mapping[str, Credentials], *, remove: Iterable[str] = ()
-    ) -> None:
+    def write(self, updates: Mapping[str, Credentials], *, remove: Iterable[str] = ()) -> None:
         """One locked write: set each owned section of `updates`, delete owned sections `remove`.
 
         Raises ForeignSectionError (naming the section and the way out) when a target section

@@ -13,7 +13,9 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
 class Keystore:
-    def __init__(self, service: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, service: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
         raise NotImplementedError
 
     def backend_name(self) -> str:
@@ -34,7 +36,7 @@ class Keystore:
         raise NotImplementedError
 
     def get_session(self, name: str) -> Credentials | None:
-        """Temporary credentials stored under `name` (e.g. an MFA session), None if absent/expired."""
+        """Temporary credentials stored under `name` (an MFA session); None if absent or expired."""
         raise NotImplementedError
 
     def set_session(self, name: str, credentials: Credentials) -> None:
