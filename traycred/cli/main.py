@@ -134,6 +134,17 @@ def _load(command: str) -> Callable[[argparse.Namespace], int] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Fast path (SPEC §6): `credential-process PROFILE` is answered by the running tray or daemon
+    # over the local socket before argparse dispatch loads anything heavy. The client imports only
+    # the standard library; it returns None when no instance answered (or the instance needs the
+    # user and we have a terminal to ask on), and then the command runs directly as usual.
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if len(raw) == 2 and raw[0] == "credential-process" and not raw[1].startswith("-"):
+        from traycred.channel.client import credential_process
+
+        answered = credential_process(raw[1])
+        if answered is not None:
+            return answered
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

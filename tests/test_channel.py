@@ -1,0 +1,257 @@
+"""The local channel over a real Unix socket: single-instance lock, stale sockets, every op, and
+the CLI's import-light `credential-process` fast path."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from traycred import paths
+from traycred.channel import client, protocol
+from traycred.channel.server import AlreadyRunningError, ChannelServer, UnsupportedOperation
+from traycred.credentials import Credentials
+from traycred.errors import MfaCodeNeededError, NetworkError, ProfileNotFoundError
+from traycred.state import AppState, ProfileState, ProfileStatus
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOKEN = "FwoGZXIvYXdzEXAMPLE" + "Q" * 120
+EXPIRY = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+class Instance:
+    """A running instance's answers, scripted per profile."""
+
+    def __init__(self) -> None:
+        self.refreshed: list[tuple[tuple[str, ...], str | None]] = []
+        self.default: str | None = None
+        self.menu_shown = 0
+
+    def credentials(self, profile: str) -> Credentials:
+        if profile == "dev":
+            return Credentials("ASIAEXAMPLEDEV000001", SECRET, TOKEN, EXPIRY)
+        if profile == "mfa":
+            raise MfaCodeNeededError("An MFA code is needed for mfa; run `traycred refresh mfa`.")
+        if profile == "offline":
+            raise NetworkError("Cannot reach sts.amazonaws.com.", hint="Check the network.")
+        raise ProfileNotFoundError(f"No profile named {profile}.")
+
+    def status(self) -> AppState:
+        return AppState(
+            profiles=(ProfileState("dev", ProfileStatus.FRESH, EXPIRY, is_default=True),),
+            default_profile="dev",
+        )
+
+    def refresh(
+        self, profiles: Sequence[str], mfa_code: str | None
+    ) -> Mapping[str, datetime | Exception]:
+        self.refreshed.append((tuple(profiles), mfa_code))
+        return {"dev": EXPIRY, "mfa": MfaCodeNeededError("An MFA code is needed for mfa.")}
+
+    def use(self, profile: str) -> datetime | None:
+        self.default = profile
+        return EXPIRY
+
+    def show_menu(self) -> None:
+        self.menu_shown += 1
+
+
+class Daemonish(Instance):
+    def show_menu(self) -> None:
+        raise UnsupportedOperation("The traycred daemon has no menu.")
+
+
+@pytest.fixture
+def instance() -> Iterator[Instance]:
+    handler = Instance()
+    with ChannelServer(handler, kind="tray"):
+        yield handler
+
+
+def test_socket_is_private_and_ping_names_the_instance(instance: Instance) -> None:
+    folder = paths.runtime_dir()
+    sock = folder / protocol.SOCKET_NAME
+    assert stat.S_ISSOCK(sock.stat().st_mode)
+    assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    info = client.ping()
+    assert info is not None
+    assert info["pid"] == os.getpid() and info["kind"] == "tray"
+    assert info["protocol"] == protocol.PROTOCOL_VERSION
+
+
+def test_a_missing_runtime_folder_is_created_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = paths.runtime_dir() / "nested" / "run"
+    monkeypatch.setenv("TRAYCRED_RUNTIME_DIR", str(folder))
+    with ChannelServer(Instance(), kind="daemon"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert client.ping() is not None
+
+
+def test_a_second_instance_refuses_and_names_the_first(instance: Instance) -> None:
+    with pytest.raises(AlreadyRunningError) as caught:
+        ChannelServer(Instance(), kind="daemon").bind()
+    assert f"the traycred tray (pid {os.getpid()}) is already running" in str(caught.value)
+    assert client.ping() is not None  # the first one is untouched
+
+
+def test_closing_removes_the_socket_and_frees_the_instance() -> None:
+    server = ChannelServer(Instance(), kind="daemon")
+    server.bind()
+    server.start()
+    server.close()
+    assert not (paths.runtime_dir() / protocol.SOCKET_NAME).exists()
+    assert client.ping() is None
+    with ChannelServer(Instance(), kind="tray"):
+        assert client.ping()["kind"] == "tray"  # type: ignore[index]
+
+
+def test_a_stale_socket_is_ignored_by_clients_and_replaced_by_the_next_instance() -> None:
+    path = paths.runtime_dir() / protocol.SOCKET_NAME
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))  # left behind, nobody listening (like after SIGKILL)
+    dead.close()
+    assert path.exists()
+    assert client.ping() is None
+    assert client.credential_process("dev") is None  # the CLI goes direct
+    with ChannelServer(Instance(), kind="daemon"):
+        assert client.ping()["kind"] == "daemon"  # type: ignore[index]
+
+
+def test_credential_process_prints_the_instances_credentials(
+    instance: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert client.credential_process("dev") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "Version": 1,
+        "AccessKeyId": "ASIAEXAMPLEDEV000001",
+        "SecretAccessKey": SECRET,
+        "SessionToken": TOKEN,
+        "Expiration": "2031-05-06T07:08:09Z",
+    }
+    assert err == ""
+
+
+def test_needs_user_without_a_terminal_exits_3_with_the_message(
+    instance: Instance, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115 - closed by pytest
+    assert client.credential_process("mfa") == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "traycred: An MFA code is needed for mfa; run `traycred refresh mfa`.\n"
+
+
+def test_needs_user_with_a_terminal_falls_back_to_asking_directly(
+    instance: Instance, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    assert client.credential_process("mfa") is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_instance_errors_keep_their_message_and_exit_code(
+    instance: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert client.credential_process("offline") == 1
+    assert capsys.readouterr().err == (
+        "traycred: Cannot reach sts.amazonaws.com. Check the network.\n"
+    )
+    assert client.credential_process("nope") == 1
+    assert capsys.readouterr().err == "traycred: No profile named nope.\n"
+
+
+def test_status_refresh_use_and_show_menu(instance: Instance) -> None:
+    state = AppState.from_json(client.call("status"))
+    assert state == instance.status()
+    outcomes = client.call("refresh", {"profiles": ["dev", "mfa"], "mfa_code": "123456"})
+    assert outcomes == {
+        "dev": {"ok": True, "expiration": "2031-05-06T07:08:09Z"},
+        "mfa": {
+            "ok": False,
+            "message": "An MFA code is needed for mfa.",
+            "exit_code": 3,
+            "needs_user": True,
+        },
+    }
+    assert instance.refreshed == [(("dev", "mfa"), "123456")]
+    assert client.call("use", {"profile": "dev"}) == {"expiration": "2031-05-06T07:08:09Z"}
+    assert instance.default == "dev"
+    assert client.call("show_menu") == {}
+    assert instance.menu_shown == 1
+
+
+def test_the_daemon_says_it_has_no_menu() -> None:
+    with ChannelServer(Daemonish(), kind="daemon"), pytest.raises(client.InstanceError) as caught:
+        client.call("show_menu")
+    assert caught.value.kind == protocol.UNSUPPORTED
+    assert caught.value.message == "The traycred daemon has no menu."
+
+
+def test_malformed_requests_get_a_clear_refusal(instance: Instance) -> None:
+    with pytest.raises(client.InstanceError) as caught:
+        client.call("credentials", {})
+    assert caught.value.exit_code == 2 and caught.value.message == "`profile` is required."
+    with pytest.raises(client.InstanceError) as caught:
+        client.call("launch_missiles")
+    assert caught.value.kind == protocol.UNSUPPORTED
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(client.socket_path())
+    sock.sendall(b'{"v": 99, "op": "ping"}\n')
+    reply = protocol.decode(client.read_line(sock))
+    sock.close()
+    assert reply["ok"] is False and reply["error"]["kind"] == protocol.VERSION
+
+
+def test_client_socket_path_matches_paths_runtime_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert client.socket_path() == str(paths.runtime_dir() / protocol.SOCKET_NAME)
+    monkeypatch.delenv("TRAYCRED_RUNTIME_DIR")
+    xdg = tmp_path / "xdg-run"
+    xdg.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(xdg))
+    assert client.runtime_dir() == str(paths.runtime_dir()) == str(xdg / "traycred")
+    xdg.chmod(0o755)  # not private: platformdirs falls back, and the client follows it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs says it once per process
+        assert client.runtime_dir() == str(paths.runtime_dir()) != str(xdg / "traycred")
+
+
+FORBIDDEN = ("boto3", "botocore", "keyring", "PySide6", "platformdirs", "traycred.engine")
+
+
+def test_credential_process_answered_by_an_instance_imports_nothing_heavy(
+    instance: Instance,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "traycred", "credential-process", "dev"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["AccessKeyId"] == "ASIAEXAMPLEDEV000001"
+    imported = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "traycred.channel.client" in imported  # the measurement itself works
+    heavy = sorted(m for m in imported if m.split(".")[0] in FORBIDDEN or m in FORBIDDEN)
+    assert heavy == []
