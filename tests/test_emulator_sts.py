@@ -14,7 +14,7 @@ from traycred.emulator import Emulator, Role, Scenario
 from traycred.emulator import scenario as demo
 from traycred.emulator.sts import MFA_FAILED
 
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def sts(key_id: str, secret: str, token: str | None = None, *, config: Config = NO_RETRY) -> Any:
@@ -108,10 +108,23 @@ def test_verifier_agrees_with_botocore_signer() -> None:
     headers = {name.lower(): [value] for name, value in request.headers.items()}
     headers["host"] = ["127.0.0.1:1234"]
     auth = sigv4.parse_authorization(request.headers["Authorization"])
-    args = (auth, request.headers["X-Amz-Date"], "POST", "/some%20path?b=2&a=1", headers)
-    assert sigv4.verify("right-secret", *args, request.body)
-    assert not sigv4.verify("wrong-secret", *args, request.body)
-    assert not sigv4.verify("right-secret", *args, request.body + b"&x=1")
+    body = request.body
+    assert isinstance(body, bytes)
+
+    def verify(secret: str, sent: bytes) -> bool:
+        return sigv4.verify(
+            secret,
+            auth,
+            request.headers["X-Amz-Date"],
+            "POST",
+            "/some%20path?b=2&a=1",
+            headers,
+            sent,
+        )
+
+    assert verify("right-secret", body)
+    assert not verify("wrong-secret", body)
+    assert not verify("right-secret", body + b"&x=1")
 
 
 def test_request_signed_far_from_the_emulator_clock_is_refused(emulator: Emulator) -> None:

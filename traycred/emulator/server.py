@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal
 
-from traycred.emulator import sts
+from traycred.emulator import device_page, sso_oidc, sso_portal, sts
 from traycred.emulator.protocol import CallInfo, Request, Response, rest_json_error
 from traycred.emulator.scenario import Scenario
 from traycred.emulator.state import ApiError, State
@@ -139,6 +139,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.emulator._track(self.connection, add=False)
+
+    def do_HEAD(self) -> None:
+        self._serve()
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -296,6 +299,33 @@ class Emulator:
         """Invalidate every SSO access and refresh token issued so far (a revoked session)."""
         self.state.revoke_sso_tokens()
 
+    # --- the user at the device page ---------------------------------------------------------
+
+    def approve(self, user_code: str) -> None:
+        """Approve a pending device authorization, as the user clicking Approve would.
+
+        Raises ValueError when the code is unknown, expired or already decided.
+        """
+        device_page.decide(self.state, user_code, approve=True)
+
+    def deny(self, user_code: str) -> None:
+        """Deny a pending device authorization (ValueError as for approve)."""
+        device_page.decide(self.state, user_code, approve=False)
+
+    def pending_user_codes(self) -> list[str]:
+        """User codes waiting for the user's decision, oldest first (expired ones left out)."""
+        with self.state.lock:
+            now = self.state.now()
+            return [
+                d.user_code
+                for d in self.state.devices.values()
+                if d.status == "pending" and d.expires_at > now
+            ]
+
+    def device_url(self, user_code: str) -> str:
+        """The page a user opens for `user_code` (verificationUriComplete)."""
+        return f"{self.url}/device?user_code={user_code}"
+
     # --- internals -----------------------------------------------------------------------
 
     def _build_routes(self) -> dict[tuple[str, str], _Route]:
@@ -303,9 +333,34 @@ class Emulator:
             # clock_skew is read per request, so a test may change it while the server runs.
             return sts.handle(self.state, request, info, self.clock_skew)
 
-        return {
-            ("POST", "/"): _Route("sts", sts.operation_of, sts_handler, sts.error_response),
+        def oidc_handler(request: Request, info: CallInfo) -> Response:
+            return sso_oidc.handle(self.state, request, info, self.url)
+
+        def portal_handler(request: Request, info: CallInfo) -> Response:
+            return sso_portal.handle(self.state, request, info)
+
+        def page_handler(request: Request, info: CallInfo) -> Response:
+            return device_page.handle(self.state, request, info)
+
+        def fixed(name: str) -> Callable[[Request], str]:
+            return lambda _request: name
+
+        routes = {
+            ("POST", "/"): _Route(sts.SERVICE, sts.operation_of, sts_handler, sts.error_response),
         }
+        for path, name in sso_oidc.ROUTES.items():
+            routes["POST", path] = _Route(
+                sso_oidc.SERVICE, fixed(name), oidc_handler, sso_oidc.error_response
+            )
+        for (method, path), name in sso_portal.ROUTES.items():
+            routes[method, path] = _Route(
+                sso_portal.SERVICE, fixed(name), portal_handler, sso_portal.error_response
+            )
+        for (method, path), name in device_page.ROUTES.items():
+            routes[method, path] = _Route(
+                device_page.SERVICE, fixed(name), page_handler, device_page.error_response
+            )
+        return routes
 
     def _track(self, connection: socket.socket, *, add: bool) -> None:
         with self._connections_lock:
