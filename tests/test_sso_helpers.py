@@ -106,16 +106,18 @@ class UserPrompter:
         self.finished.append(error)
 
 
-def browser_script(folder: Path, record: Path) -> Path:
-    """An executable for BROWSER: appends the URL it is given to `record`, then fetches it."""
+def browser_script(folder: Path, record: Path, *, delay: float = 0.0) -> Path:
+    """An executable for BROWSER: appends the URL it is given to `record`, then fetches it
+    (after `delay` seconds, like a user who takes a moment to click)."""
     script = folder / "fake-browser"
     script.write_text(
         textwrap.dedent(
             f"""\
             #!{sys.executable}
-            import sys, urllib.request
+            import sys, time, urllib.request
             with open({str(record)!r}, "a") as out:
                 out.write(sys.argv[1] + "\\n")
+            time.sleep({delay!r})
             urllib.request.urlopen(sys.argv[1], timeout=10).read()
             """
         ),
