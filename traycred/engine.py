@@ -1,0 +1,801 @@
+"""The engine: resolve a profile to credentials through the providers, refresh and write them.
+
+UI-independent (no Qt): the CLI and the tray each hand it a `Prompter`. One engine keeps the MFA
+sessions of its source identities (memory + keyring), so several profiles on one source share one
+MFA prompt, and `refresh` lands every profile it fetched in one locked write of the credentials
+file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traycred.config import AwsConfig, Kind, Profile
+from traycred.credentials import Credentials
+from traycred.errors import (
+    ConfigError,
+    CredentialsFileError,
+    ForeignSectionError,
+    KeyringError,
+    NeedsUserError,
+    TraycredError,
+    UsageError,
+)
+from traycred.prompt.base import Prompter
+from traycred.providers.base import Provider
+from traycred.providers.session_token import MfaSessionCache
+
+if TYPE_CHECKING:
+    from traycred.credfile import CredentialsStore
+    from traycred.keystore import Keystore
+    from traycred.settings import Settings, SettingsStore
+    from traycred.sso.tokens import SsoTokenService
+
+log = logging.getLogger(__name__)
+
+# botocore's refresh windows: with less than ADVISORY left it tries to refresh, with less than
+# MANDATORY it must. Credentials handed to an SDK (credential-process, env) must have more than
+# the advisory window left, or botocore asks again at once and, within the mandatory window,
+# fails with "refreshed credentials are still expired".
+ADVISORY_REFRESH = timedelta(minutes=15)
+MANDATORY_REFRESH = timedelta(minutes=10)
+REUSE_MARGIN = ADVISORY_REFRESH + timedelta(minutes=2)
+SSO_WORKERS = 16
+DEFAULT_SECTION = "default"
+LONG_TERM_KINDS = (Kind.KEYRING_KEYS, Kind.STATIC_KEYS)
+SSO_KINDS = (Kind.SSO_SESSION, Kind.SSO_LEGACY)
+
+
+@dataclass(frozen=True)
+class ProfileOutcome:
+    """What refresh/use did for one profile: the sections written and their expiry, or why not."""
+
+    profile: str
+    sections: tuple[str, ...] = ()
+    expiration: datetime | None = None
+    error: TraycredError | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    outcomes: tuple[ProfileOutcome, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when all went well; 3 when the user must act on any; else 1."""
+        errors = [o.error for o in self.outcomes if o.error is not None]
+        if not errors:
+            return 0
+        if any(isinstance(e, NeedsUserError) for e in errors):
+            return 3
+        return max(e.exit_code for e in errors)
+
+
+@dataclass(frozen=True)
+class _Built:
+    provider: Provider
+    # The credentials come from a role session (SSO, AssumeRole; assumed for process, pasted and
+    # environment session keys): AssumeRole with them is role chaining, capped at one hour.
+    role_session: bool
+
+
+class Engine:
+    """Resolves, refreshes and writes credentials. Thread-safe for concurrent `credentials_for`."""
+
+    def __init__(
+        self,
+        prompter: Prompter | None = None,
+        *,
+        keystore: Keystore | None = None,
+        settings_store: SettingsStore | None = None,
+        credentials_store: CredentialsStore | None = None,
+        config_path: Path | None = None,
+        credentials_path: Path | None = None,
+        sso_tokens: SsoTokenService | None = None,
+        sso_workers: int = SSO_WORKERS,
+    ) -> None:
+        self.prompter = prompter
+        self._keystore = keystore
+        self._settings_store = settings_store
+        self._credentials_store = credentials_store
+        self.config_path = config_path
+        self.credentials_path = credentials_path
+        self._sso_tokens = sso_tokens
+        self.sso_workers = sso_workers
+        self._config: AwsConfig | None = None
+        self._keyring_error: KeyringError | None = None
+        self._lock = threading.RLock()
+        self._mfa_sessions: MfaSessionCache | None = None
+        self._local = threading.local()
+
+    @property
+    def active_prompter(self) -> Prompter | None:
+        """The prompter of this thread's current call (see `prompting`), else the engine's."""
+        override: list[Prompter | None] = getattr(self._local, "prompter", [])
+        return override[-1] if override else self.prompter
+
+    @contextlib.contextmanager
+    def prompting(self, prompter: Prompter | None) -> Iterator[None]:
+        """Use `prompter` (None: never ask; a code needed -> MfaCodeNeededError) in this thread."""
+        stack: list[Prompter | None] = getattr(self._local, "prompter", None) or []
+        self._local.prompter = stack
+        stack.append(prompter)
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    # --- the parts, created when first needed (keyring and botocore imports are slow) ---------
+
+    @property
+    def keystore(self) -> Keystore:
+        with self._lock:
+            if self._keystore is None:
+                from traycred.keystore import Keystore
+
+                self._keystore = Keystore()
+            return self._keystore
+
+    @property
+    def settings_store(self) -> SettingsStore:
+        with self._lock:
+            if self._settings_store is None:
+                from traycred.settings import SettingsStore
+
+                self._settings_store = SettingsStore()
+            return self._settings_store
+
+    @property
+    def credentials_store(self) -> CredentialsStore:
+        with self._lock:
+            if self._credentials_store is None:
+                from traycred.credfile import CredentialsStore
+
+                self._credentials_store = CredentialsStore(self.credentials_path)
+            return self._credentials_store
+
+    @property
+    def sso_tokens(self) -> SsoTokenService:
+        with self._lock:
+            if self._sso_tokens is None:
+                from traycred.sso.tokens import SsoTokenService
+
+                self._sso_tokens = SsoTokenService()
+            return self._sso_tokens
+
+    @property
+    def mfa_sessions(self) -> MfaSessionCache:
+        with self._lock:
+            if self._mfa_sessions is None:
+                self._mfa_sessions = MfaSessionCache(self._keystore_or_none())
+            return self._mfa_sessions
+
+    def _keystore_or_none(self) -> Keystore | None:
+        try:
+            return self.keystore
+        except KeyringError as exc:
+            log.warning("the keyring is not available: %s", exc)
+            self._keyring_error = exc
+            return None
+
+    def settings(self) -> Settings:
+        return self.settings_store.load()
+
+    def config(self, *, reload: bool = False) -> AwsConfig:
+        """The classified profiles; re-read from the files when `reload` (or never read)."""
+        with self._lock:
+            if self._config is None or reload:
+                from traycred import aws, config
+
+                keyring_profiles: tuple[str, ...] = ()
+                keystore = self._keystore_or_none()
+                if keystore is not None:
+                    try:
+                        keyring_profiles = tuple(keystore.profiles())
+                        self._keyring_error = None
+                    except KeyringError as exc:
+                        log.warning("cannot list keys in the keyring: %s", exc)
+                        self._keyring_error = exc
+                self._config = config.load(
+                    self.config_path, self.credentials_path, keyring_profiles=keyring_profiles
+                )
+                aws.reset_sessions()
+            return self._config
+
+    def profile(self, name: str) -> Profile:
+        """The usable profile `name`, or an error saying why it is not usable."""
+        profile = self.config().get(name)
+        if profile.kind is Kind.INVALID:
+            hint = None
+            if self._keyring_error is not None:
+                hint = f"(The keyring could not be read: {self._keyring_error.message})"
+            raise ConfigError(f"Profile {name} cannot be used: {profile.invalid_reason}", hint=hint)
+        return profile
+
+    # --- building providers -------------------------------------------------------------------
+
+    def provider(self, name: str, *, waiting: tuple[str, ...] | None = None) -> Provider:
+        """The provider tree that yields fresh credentials for profile `name`."""
+        return self._build(name, waiting or (name,), None, as_output=True, seen=()).provider
+
+    def _build(
+        self,
+        name: str,
+        waiting: tuple[str, ...],
+        inherited_mfa: str | None,
+        *,
+        as_output: bool,
+        seen: tuple[str, ...],
+    ) -> _Built:
+        from traycred.providers import static
+
+        if name in seen:
+            raise ConfigError(f"Profile {name} is its own source ({' -> '.join((*seen, name))}).")
+        profile = self.profile(name)
+        settings = self.settings()
+        kind = profile.kind
+        if kind in LONG_TERM_KINDS:
+            key = self._long_term_key(profile)
+            serial = profile.mfa_serial or inherited_mfa
+            if not as_output and serial is None and self.mfa_sessions.get(name) is None:
+                # Nothing to save a prompt for: sign AssumeRole with the long-term key itself.
+                return _Built(key, role_session=False)
+            from traycred.providers.session_token import SessionTokenProvider
+
+            return _Built(
+                SessionTokenProvider(
+                    base=name,
+                    key=key,
+                    mfa_serial=serial,
+                    duration_seconds=settings.mfa_session_seconds,
+                    prompter=self.active_prompter,
+                    waiting=waiting,
+                    cache=self.mfa_sessions,
+                    region=profile.region,
+                ),
+                role_session=False,
+            )
+        if kind is Kind.SESSION_KEYS:
+            assert profile.static_credentials is not None
+            return _Built(static.StaticProvider(profile.static_credentials, profile=name), True)
+        if kind is Kind.PROCESS:
+            from traycred.providers.process import ProcessProvider
+
+            assert profile.credential_process is not None
+            return _Built(ProcessProvider(name, profile.credential_process), role_session=True)
+        if kind in SSO_KINDS:
+            from traycred.providers.sso_role import SsoRoleProvider
+
+            return _Built(SsoRoleProvider(profile, self.sso_tokens), role_session=True)
+        if kind is Kind.ASSUME_ROLE:
+            return self._build_role(profile, settings, waiting, inherited_mfa, seen)
+        raise ConfigError(f"Profile {name} has no way to get credentials ({kind}).")
+
+    def _long_term_key(self, profile: Profile) -> Provider:
+        from traycred.providers import static
+
+        if profile.kind is Kind.KEYRING_KEYS:
+            return static.KeyringKeyProvider(self.keystore, profile.name)
+        assert profile.static_credentials is not None
+        return static.StaticProvider(profile.static_credentials, profile=profile.name)
+
+    def _build_role(
+        self,
+        profile: Profile,
+        settings: Settings,
+        waiting: tuple[str, ...],
+        inherited_mfa: str | None,
+        seen: tuple[str, ...],
+    ) -> _Built:
+        from traycred.providers import static
+        from traycred.providers.assume_role import AssumeRoleProvider, default_session_name
+
+        assert profile.role_arn is not None
+        serial = profile.mfa_serial or inherited_mfa
+        role_mfa: str | None = None
+        source: Provider
+        if profile.source_profile is not None:
+            source_kind = self.profile(profile.source_profile).kind
+            built = self._build(
+                profile.source_profile,
+                waiting,
+                serial,
+                as_output=False,
+                seen=(*seen, profile.name),
+            )
+            source, chained = built.provider, built.role_session
+            if source_kind not in LONG_TERM_KINDS and source_kind is not Kind.ASSUME_ROLE:
+                # No GetSessionToken below (SSO, process, pasted keys): MFA goes on AssumeRole.
+                role_mfa = serial
+        elif profile.credential_source is not None:
+            import os
+
+            source = static.credential_source_provider(profile.name, profile.credential_source)
+            chained = bool(os.environ.get("AWS_SESSION_TOKEN"))
+            role_mfa = serial
+        else:
+            raise ConfigError(f"Profile {profile.name} has a role_arn but no source.")
+        duration = (
+            settings.profile(profile.name).duration_seconds
+            or profile.duration_seconds
+            or settings.role_duration_seconds
+        )
+        return _Built(
+            AssumeRoleProvider(
+                profile=profile.name,
+                role_arn=profile.role_arn,
+                source=source,
+                duration_seconds=duration,
+                session_name=profile.role_session_name or default_session_name(),
+                external_id=profile.external_id,
+                chained=chained,
+                mfa_serial=role_mfa,
+                prompter=self.active_prompter,
+                region=profile.region,
+            ),
+            role_session=True,
+        )
+
+    def mfa_source(self, name: str) -> tuple[str, str] | None:
+        """(base profile, MFA device) when resolving `name` needs an MFA session not yet held."""
+        inherited: str | None = None
+        seen: set[str] = set()
+        current = self.profile(name)
+        while current.kind is Kind.ASSUME_ROLE and current.source_profile is not None:
+            if current.name in seen:
+                return None
+            seen.add(current.name)
+            inherited = current.mfa_serial or inherited
+            current = self.profile(current.source_profile)
+        if current.kind not in LONG_TERM_KINDS:
+            return None
+        serial = current.mfa_serial or inherited
+        if serial is None or self.mfa_sessions.get(current.name) is not None:
+            return None
+        return current.name, serial
+
+    # --- resolving ----------------------------------------------------------------------------
+
+    def resolve(self, name: str) -> Credentials:
+        """Fresh credentials for `name` from AWS (MFA sessions are reused, never re-asked)."""
+        return self.provider(name).retrieve()
+
+    def credentials_for(self, name: str) -> Credentials:
+        """Credentials for `name` with more than botocore's refresh window left.
+
+        Reuses what traycred already has (its section in the credentials file, the MFA session,
+        or the keyring cache) before asking AWS, so `credential-process` and `env` are cheap.
+        """
+        settings = self.settings()
+        sections = [settings.output_for(name)]
+        if settings.default_profile == name:
+            sections.append(DEFAULT_SECTION)
+        for section in sections:
+            try:
+                owned = self.credentials_store.read_owned(section)
+            except TraycredError as exc:
+                log.info("cannot read [%s] of the credentials file: %s", section, exc)
+                owned = None
+            if owned is not None and not owned.expires_within(REUSE_MARGIN):
+                return owned
+        with self._lock:
+            self.config(reload=self._config is None)
+        profile = self.profile(name)
+        if profile.kind is Kind.SESSION_KEYS:
+            assert profile.static_credentials is not None
+            log.warning(
+                "profile %s holds pasted temporary credentials: traycred cannot refresh them", name
+            )
+            return profile.static_credentials
+        if profile.kind in LONG_TERM_KINDS:
+            session = self.mfa_sessions.get(name)
+            if session is not None and not session.expires_within(REUSE_MARGIN):
+                return session
+        cache_name = self._cache_name(profile)
+        cached = self._cache_get(cache_name)
+        if cached is not None:
+            return cached
+        fresh = self.resolve(name)
+        if fresh.expiration is not None and fresh.is_temporary:
+            self._cache_put(cache_name, fresh)
+        return fresh
+
+    def _cache_name(self, profile: Profile) -> str:
+        """Keyring name of a profile's cached credentials; changes when its config changes."""
+        shape = json.dumps(
+            [
+                profile.kind,
+                profile.chain,
+                profile.role_arn,
+                profile.external_id,
+                profile.mfa_serial,
+                profile.credential_process,
+                profile.credential_source,
+                profile.sso_account_id,
+                profile.sso_role_name,
+                profile.sso_session.name if profile.sso_session else None,
+            ]
+        )
+        digest = hashlib.sha1(shape.encode("utf-8")).hexdigest()[:12]  # noqa: S324 - not security
+        return f"creds:{profile.name}:{digest}"
+
+    def _cache_get(self, cache_name: str) -> Credentials | None:
+        keystore = self._keystore_or_none()
+        if keystore is None:
+            return None
+        try:
+            cached = keystore.get_session(cache_name)
+        except KeyringError as exc:
+            log.info("keyring cache unavailable: %s", exc)
+            return None
+        if cached is None or cached.expires_within(REUSE_MARGIN):
+            return None
+        return cached
+
+    def _cache_put(self, cache_name: str, credentials: Credentials) -> None:
+        keystore = self._keystore_or_none()
+        if keystore is None:
+            return
+        try:
+            keystore.set_session(cache_name, credentials)
+        except KeyringError as exc:
+            log.info("cannot cache credentials in the keyring: %s", exc)
+
+    # --- refresh and use ----------------------------------------------------------------------
+
+    def refresh(
+        self,
+        profiles: Sequence[str] | None = None,
+        *,
+        output: str | None = None,
+        mark_managed: bool = True,
+    ) -> RefreshReport:
+        """Fetch fresh credentials for `profiles` (default: every managed one) and write them.
+
+        Profiles sharing a source share its MFA session (one prompt naming them all); every
+        credential fetched lands in one locked write. `[default]` is updated when the default
+        profile is among them. `output` (one profile only) sets where that profile is written.
+        """
+        config = self.config(reload=True)
+        settings = self.settings()
+        names = list(dict.fromkeys(profiles or ()))
+        only_default: list[str] = []
+        if not names:
+            names = list(settings.managed_profiles())
+            default = settings.default_profile
+            if default is not None and default not in names:
+                only_default.append(default)
+        if output is not None:
+            if len(names) != 1:
+                raise UsageError("--output needs exactly one profile.")
+            self._check_output_name(names[0], output, config)
+
+        targets: dict[str, list[str]] = {}
+        for name in [*names, *only_default]:
+            sections: list[str] = []
+            # A default that is not managed (the timer keeping [default] fresh) gets only that.
+            own = name in names and (
+                mark_managed
+                or output is not None
+                or settings.profile(name).managed
+                or settings.default_profile != name
+            )
+            if own:
+                sections.append(output if output is not None else settings.output_for(name))
+            if settings.default_profile == name and DEFAULT_SECTION not in sections:
+                sections.append(DEFAULT_SECTION)
+            targets[name] = sections
+
+        errors: dict[str, TraycredError] = {}
+        for name, sections in targets.items():
+            try:
+                self._check_targets(self.profile(name), sections)
+            except TraycredError as exc:
+                errors[name] = exc
+
+        self._prefetch_mfa_sessions([n for n in targets if n not in errors], errors)
+        fetched = self._fetch_all([n for n in targets if n not in errors], errors)
+
+        updates: dict[str, Credentials] = {}
+        for name, credentials in fetched.items():
+            try:
+                _check_writable(name, credentials)
+            except TraycredError as exc:
+                errors[name] = exc
+                continue
+            for section in targets[name]:
+                updates[section] = credentials
+
+        removals = self._stale_outputs(names, output, settings)
+        written = self._write(updates, removals, targets, errors)
+
+        succeeded = [n for n in names if n not in errors]
+        if succeeded and (mark_managed or output is not None):
+            self._remember(succeeded, output, mark_managed)
+
+        outcomes = []
+        for name in targets:
+            if name in errors:
+                outcomes.append(ProfileOutcome(name, error=errors[name]))
+                continue
+            credentials = fetched[name]
+            done = tuple(s for s in targets[name] if s in written)
+            outcomes.append(
+                ProfileOutcome(
+                    name,
+                    sections=done,
+                    expiration=credentials.expiration,
+                    notes=tuple(self._notes(name, done)),
+                )
+            )
+        return RefreshReport(tuple(outcomes))
+
+    def use(self, name: str) -> ProfileOutcome:
+        """Make `name` the default: `[default]` gets its credentials and the choice persists."""
+        self.config(reload=True)
+        profile = self.profile(name)
+        self._check_targets(profile, [DEFAULT_SECTION])
+        credentials = self.credentials_for(name)
+        _check_writable(name, credentials)
+        self.credentials_store.write({DEFAULT_SECTION: credentials})
+        self.settings_store.update(lambda s: s.replace(default_profile=name))
+        return ProfileOutcome(
+            name,
+            sections=(DEFAULT_SECTION,),
+            expiration=credentials.expiration,
+            notes=tuple(self._notes(name, (DEFAULT_SECTION,))),
+        )
+
+    def _check_output_name(self, name: str, output: str, config: AwsConfig) -> None:
+        if output == DEFAULT_SECTION:
+            raise UsageError(f"To write [default], run `traycred use {name}`.")
+        if (
+            not output
+            or output != output.strip()
+            or any(c in output for c in "[]\r\n")
+            or len(output) > 128
+        ):
+            raise UsageError(
+                f"{output!r} cannot be a section name: use letters, digits, - _ . and no brackets."
+            )
+        if output != name and output in config.profiles:
+            owned = self.credentials_store.owned_sections()
+            if output not in owned:
+                raise UsageError(
+                    f"{output} is already a profile of yours; writing [{output}] would change it.",
+                    hint=f"Pick another name, e.g. {name}-live.",
+                )
+
+    def _check_targets(self, profile: Profile, sections: Sequence[str]) -> None:
+        """Refuse what would overwrite the user's own keys or cannot be refreshed at all."""
+        if profile.kind is Kind.SESSION_KEYS and profile.name in sections:
+            raise CredentialsFileError(
+                f"Profile {profile.name} holds pasted temporary credentials that traycred "
+                "cannot refresh; they are used as they are.",
+                hint="Store a long-term key with `traycred keys add` to have them renewed.",
+            )
+        if profile.kind is Kind.STATIC_KEYS and profile.name in sections:
+            raise CredentialsFileError(
+                f"Profile {profile.name} keeps its long-term keys in [{profile.name}] of the "
+                "credentials file; traycred will not overwrite them.",
+                hint=f"Move them into the keyring with `traycred keys import {profile.name}`, or "
+                f"write elsewhere with `traycred refresh {profile.name} --output "
+                f"{profile.name}-session`.",
+            )
+
+    def _prefetch_mfa_sessions(
+        self, names: Sequence[str], errors: dict[str, TraycredError]
+    ) -> None:
+        """Get each needed MFA session once, before anything else, naming every waiting profile."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name in names:
+            try:
+                source = self.mfa_source(name)
+            except TraycredError as exc:
+                errors[name] = exc
+                continue
+            if source is not None:
+                groups.setdefault(source, []).append(name)
+        for (base, serial), waiting in groups.items():
+            from traycred.providers.session_token import SessionTokenProvider
+
+            base_profile = self.profile(base)
+            provider = SessionTokenProvider(
+                base=base,
+                key=self._long_term_key(base_profile),
+                mfa_serial=serial,
+                duration_seconds=self.settings().mfa_session_seconds,
+                prompter=self.active_prompter,
+                waiting=tuple(waiting),
+                cache=self.mfa_sessions,
+                region=base_profile.region,
+            )
+            try:
+                provider.retrieve()
+            except TraycredError as exc:
+                for name in waiting:
+                    errors[name] = exc
+
+    def _fetch_all(
+        self, names: Sequence[str], errors: dict[str, TraycredError]
+    ) -> dict[str, Credentials]:
+        """Run every provider: SSO ones in a bounded pool, the others (which may prompt) here."""
+        fetched: dict[str, Credentials] = {}
+        sso = [n for n in names if self.profile(n).kind in SSO_KINDS]
+        others = [n for n in names if n not in sso]
+        futures: dict[str, Future[Credentials]] = {}
+        pool: ThreadPoolExecutor | None = None
+        if sso:
+            pool = ThreadPoolExecutor(
+                max_workers=min(self.sso_workers, len(sso)), thread_name_prefix="traycred-sso"
+            )
+            for name in sso:
+                futures[name] = pool.submit(self.resolve, name)
+        try:
+            for name in others:
+                try:
+                    fetched[name] = self.resolve(name)
+                except TraycredError as exc:
+                    errors[name] = exc
+            for name, future in futures.items():
+                try:
+                    fetched[name] = future.result()
+                except TraycredError as exc:
+                    errors[name] = exc
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        return fetched
+
+    def _stale_outputs(
+        self, names: Sequence[str], output: str | None, settings: Settings
+    ) -> tuple[str, ...]:
+        """The section a profile used to be written to, when `output` moves it elsewhere."""
+        if output is None or not names:
+            return ()
+        previous = settings.output_for(names[0])
+        if previous in (output, DEFAULT_SECTION):
+            return ()
+        try:
+            owned = self.credentials_store.owned_sections()
+        except TraycredError:
+            return ()
+        return (previous,) if previous in owned else ()
+
+    def _write(
+        self,
+        updates: dict[str, Credentials],
+        removals: tuple[str, ...],
+        targets: dict[str, list[str]],
+        errors: dict[str, TraycredError],
+    ) -> set[str]:
+        """One write for everything; if a section is refused, write the others one by one."""
+        if not updates:
+            return set()
+        try:
+            self.credentials_store.write(updates, remove=removals)
+            return set(updates)
+        except ForeignSectionError:
+            pass
+        written: set[str] = set()
+        for section, credentials in updates.items():
+            try:
+                self.credentials_store.write({section: credentials})
+                written.add(section)
+            except ForeignSectionError as exc:
+                for name, sections in targets.items():
+                    if section in sections:
+                        errors.setdefault(name, exc)
+        return written
+
+    def _remember(self, names: Sequence[str], output: str | None, mark_managed: bool) -> None:
+        def change(settings: Settings) -> Settings:
+            for name in names:
+                changes: dict[str, Any] = {}
+                if mark_managed:
+                    changes["managed"] = True
+                if output is not None:
+                    changes["output"] = None if output == name else output
+                if changes:
+                    settings = settings.with_profile(name, **changes)
+            return settings
+
+        self.settings_store.update(change)
+
+    def _notes(self, name: str, sections: Iterable[str]) -> list[str]:
+        """One line each when what was written is shadowed for SDK tools (SPEC §2.2)."""
+        notes = []
+        profiles = self.config().profiles
+        for section in sections:
+            shadowing = profiles[section].shadowing_keys if section in profiles else ()
+            if not shadowing:
+                continue
+            if section == DEFAULT_SECTION:
+                notes.append(
+                    f"note: [default] in your AWS config has {', '.join(shadowing)}, so SDK tools "
+                    "use that instead of [default] in the credentials file; remove those keys "
+                    "from [default] in the config file to use what traycred wrote."
+                )
+            else:
+                notes.append(
+                    f"note: SDK tools resolve profile {section} from your AWS config "
+                    f"({', '.join(shadowing)}) before the credentials file, so they do their own "
+                    f"login or MFA prompt; to use what traycred wrote, run `traycred refresh "
+                    f"{name} --output {section}-live` or `traycred use {name}`."
+                )
+        return notes
+
+
+def _check_writable(name: str, credentials: Credentials) -> None:
+    if not credentials.is_temporary:
+        raise CredentialsFileError(
+            f"Profile {name} gave long-term keys; traycred never writes those to a file."
+        )
+    if credentials.expiration is None:
+        raise CredentialsFileError(
+            f"Profile {name} gave temporary credentials without an expiry; traycred cannot "
+            "tell when to renew them, so it does not write them."
+        )
+
+
+class SchedulerEngine:
+    """The engine as the refresh timer sees it (traycred.scheduler.RefreshEngine)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def group_of(self, profile: str) -> str:
+        """`sso:<session>` for SSO profiles, else `source:<base profile>` of the chain."""
+        resolved = self.engine.profile(profile)
+        if resolved.kind in SSO_KINDS and resolved.sso_session is not None:
+            return f"sso:{resolved.sso_session.name}"
+        return f"source:{resolved.base}"
+
+    def expiry(self, profile: str) -> datetime | None:
+        settings = self.engine.settings()
+        section = settings.output_for(profile)
+        if settings.default_profile == profile and not settings.profile(profile).managed:
+            section = DEFAULT_SECTION
+        owned = self.engine.credentials_store.owned_sections().get(section)
+        return owned.expiration if owned is not None else None
+
+    def refresh(
+        self, profiles: Sequence[str], *, mfa_code: str | None = None, interactive: bool = False
+    ) -> Mapping[str, datetime | Exception]:
+        """Refresh in one write; never prompts unless `interactive` (or given `mfa_code`)."""
+        prompter: Prompter | None = None
+        if mfa_code is not None:
+            from traycred.prompt.noninteractive import NonInteractivePrompter
+
+            prompter = NonInteractivePrompter(mfa_code, stdin_pipe=False)
+        elif interactive:
+            prompter = self.engine.prompter
+        with self.engine.prompting(prompter):
+            report = self.engine.refresh(list(profiles), mark_managed=False)
+        results: dict[str, datetime | Exception] = {}
+        for outcome in report.outcomes:
+            if outcome.error is not None:
+                results[outcome.profile] = outcome.error
+            elif outcome.expiration is not None:
+                results[outcome.profile] = outcome.expiration
+        return results
