@@ -71,7 +71,15 @@ def assert_no_secret(result: subprocess.CompletedProcess[str], secret: str = SEC
 # -- add / list / remove with the real keyring ----------------------------------------------
 
 
-def test_add_with_the_secret_piped_on_stdin(real_keyring: str) -> None:
+def files_containing(folder: Path, secret: str) -> list[Path]:
+    return [
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and secret.encode() in path.read_bytes()
+    ]
+
+
+def test_add_with_the_secret_piped_on_stdin(real_keyring: str, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "traycred", "keys", "add", "alice", "--access-key-id", KEY_ID],
         stdin=subprocess.PIPE,
@@ -81,7 +89,11 @@ def test_add_with_the_secret_piped_on_stdin(real_keyring: str) -> None:
         env=child_env(),
     )
     # The child is waiting for its stdin: its argv is what any user of `ps` would see.
-    argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+    argv = ""
+    deadline = time.monotonic() + 10
+    while "alice" not in argv and time.monotonic() < deadline:  # right after exec it can be empty
+        argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+        time.sleep(0.01)
     out, err = proc.communicate(SECRET + "\n", timeout=60)
 
     assert SECRET not in argv and "keys\0add\0alice" in argv
@@ -89,6 +101,7 @@ def test_add_with_the_secret_piped_on_stdin(real_keyring: str) -> None:
     assert out == f"Stored access key AKIA...MPLE for profile alice in {BACKEND}.\n"
     assert SECRET not in out and SECRET not in err
     assert Keystore().get_key("alice") == Credentials(KEY_ID, SECRET)
+    assert files_containing(tmp_path, SECRET) == []  # HOME, state and runtime folders
 
 
 def test_list_shows_ids_never_secrets(real_keyring: str) -> None:
