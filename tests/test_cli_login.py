@@ -156,3 +156,30 @@ def test_login_of_an_unknown_session_names_the_known_ones(emu: Emulator) -> None
     assert result.returncode == 1
     assert "There is no [sso-session nope]" in result.stderr
     assert "sessions: demo" in result.stderr
+
+
+def test_refresh_without_a_sign_in_exits_3_and_never_opens_a_browser(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    record = tmp_path / "opened.txt"
+    result = run_cli("refresh", "prod-ro", env={"BROWSER": str(browser_script(tmp_path, record))})
+    assert result.returncode == 3
+    assert "sign-in needed for SSO session demo: run `traycred login --sso-session demo`" in (
+        result.stderr
+    )
+    assert not record.exists()
+    assert emu.count("StartDeviceAuthorization") == 0
+
+
+def test_one_login_serves_the_refresh_of_every_profile_of_the_session(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    browser = browser_script(tmp_path, tmp_path / "opened.txt")
+    assert run_cli("login", "prod-ro", env={"BROWSER": str(browser)}).returncode == 0
+    result = run_cli("refresh", "prod-ro", "dev-admin")
+    assert result.returncode == 0, result.stderr
+    text = paths.aws_credentials_file().read_text()
+    assert "[prod-ro]" in text and "[dev-admin]" in text
+    assert emu.count("StartDeviceAuthorization") == 1
+    assert emu.count("CreateToken", status=200) == 1
+    assert emu.count("GetRoleCredentials", status=200) == 2
