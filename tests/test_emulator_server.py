@@ -260,3 +260,16 @@ def test_module_serves_until_terminated(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_device_page_without_a_code_asks_for_one_and_unknown_paths_are_404(
+    emulator: Emulator,
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(f"{emulator.url}/device") as page:  # noqa: S310 - loopback
+        assert 'name="user_code"' in page.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{emulator.url}/nowhere")  # noqa: S310 - loopback
+    assert exc.value.code == 404

@@ -132,6 +132,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in separate writes; with Nagle's algorithm and the client's
+        # delayed ACK each keep-alive answer would wait ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.emulator._track(self.connection, add=True)
 
     def finish(self) -> None:
