@@ -64,7 +64,7 @@ def client(
     config = Config(
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
-        retries={"max_attempts": max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
         signature_version=UNSIGNED if credentials is None else None,
         user_agent_extra="traycred",
     )
