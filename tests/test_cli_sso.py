@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import configparser
+import os
+import pty
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 
 import pytest
@@ -99,3 +104,48 @@ def test_populate_appends_the_missing_profiles_and_keeps_every_byte(emu: Emulato
     assert again.returncode == 0
     assert "already has a profile" in again.stdout
     assert path.read_bytes() == after
+
+
+def run_on_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """Run traycred with a pseudo-terminal as stdin/stdout and type `answer` at the question."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "traycred", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(os.environ),
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    answered = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    os.close(master)
+    return process.wait(timeout=30), seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("answer", "written"), [("y", True), ("n", False)])
+def test_populate_on_a_terminal_asks_first(emu: Emulator, answer: str, written: bool) -> None:
+    path = write()
+    sign_in(emu)
+    before = path.read_bytes()
+    code, output = run_on_terminal(["sso", "populate", "--sso-session", "demo"], answer)
+    assert code == 0, output
+    assert "+[profile sandbox-1-ReadOnly]" in output
+    assert "Add 6 profile(s) to" in output
+    if written:
+        assert path.read_bytes().startswith(before) and path.read_bytes() != before
+    else:
+        assert "Nothing written." in output
+        assert path.read_bytes() == before
