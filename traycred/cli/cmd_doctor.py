@@ -1,0 +1,214 @@
+"""`traycred doctor`: checks what silently breaks credentials and says how to fix each finding."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from traycred import fileio, paths
+from traycred.errors import TraycredError
+
+ENV_OVERRIDES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+CLOCK_SKEW_LIMIT_SECONDS = 120
+
+
+class Level(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    topic: str
+    message: str
+
+
+def check_keyring() -> list[Finding]:
+    from traycred.keystore import Keystore
+
+    try:
+        store = Keystore()
+        backend = store.backend_name()
+        count = len(store.profiles())
+    except TraycredError as exc:
+        return [Finding(Level.ERROR, "keyring", str(exc))]
+    return [Finding(Level.OK, "keyring", f"{backend}; {count} long-term key(s) stored")]
+
+
+def check_permissions(files: list[Path], folders: list[Path]) -> list[Finding]:
+    found: list[Finding] = []
+    for path in files:
+        mode = fileio.file_mode(path)
+        if mode is None:
+            continue
+        if mode & 0o077:
+            found.append(
+                Finding(
+                    Level.WARN,
+                    "permissions",
+                    f"{path} is readable by others (mode {mode:04o}): run `chmod 600 {path}`.",
+                )
+            )
+        else:
+            found.append(Finding(Level.OK, "permissions", f"{path} is private ({mode:04o})."))
+    for folder in folders:
+        mode = fileio.file_mode(folder)
+        if mode is not None and mode & 0o077:
+            found.append(
+                Finding(
+                    Level.WARN,
+                    "permissions",
+                    f"{folder} is open to others (mode {mode:04o}): run `chmod 700 {folder}`.",
+                )
+            )
+    return found
+
+
+def check_environment() -> list[Finding]:
+    found: list[Finding] = []
+    for name in ENV_OVERRIDES:
+        if os.environ.get(name):
+            what = "selects a profile" if name == "AWS_PROFILE" else "overrides the files"
+            found.append(
+                Finding(
+                    Level.WARN,
+                    "environment",
+                    f"{name} is set and {what} for every AWS tool in this shell: "
+                    f"`unset {name}` to use what traycred writes.",
+                )
+            )
+    if not found:
+        found.append(
+            Finding(Level.OK, "environment", "no AWS credential variables override the files.")
+        )
+    return found
+
+
+def check_profiles() -> list[Finding]:
+    from traycred import config
+    from traycred.keystore import Keystore
+    from traycred.settings import SettingsStore
+
+    try:
+        keyring_profiles = list(Keystore().profiles())
+    except TraycredError:
+        keyring_profiles = []
+    try:
+        model = config.load(keyring_profiles=keyring_profiles)
+        settings = SettingsStore().load()
+    except TraycredError as exc:
+        return [Finding(Level.ERROR, "config", str(exc))]
+    found: list[Finding] = []
+    for name, profile in sorted(model.profiles.items()):
+        if profile.invalid_reason:
+            found.append(Finding(Level.ERROR, "profile", f"{name}: {profile.invalid_reason}"))
+        for warning in profile.warnings:
+            found.append(Finding(Level.WARN, "profile", f"{name}: {warning}"))
+        managed = settings.profile(name).managed or settings.default_profile == name
+        if managed:
+            reason = config.shadowed_reason(profile, settings.output_for(name))
+            if reason:
+                found.append(Finding(Level.WARN, "shadowed", f"{name}: {reason}"))
+    usable = sum(1 for p in model.profiles.values() if p.is_usable)
+    found.insert(
+        0, Finding(Level.OK, "config", f"{len(model.profiles)} profile(s), {usable} usable.")
+    )
+    return found
+
+
+def check_sso_sessions() -> list[Finding]:
+    import json
+
+    folder = paths.sso_cache_dir()
+    found: list[Finding] = []
+    if not folder.is_dir():
+        return found
+    now = datetime.now(UTC)
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or "accessToken" not in data:
+            continue
+        from traycred.credentials import parse_iso
+
+        try:
+            expires = parse_iso(str(data.get("expiresAt", "")))
+        except ValueError:
+            continue
+        label = data.get("startUrl", path.stem)
+        if expires > now:
+            minutes = int((expires - now).total_seconds() // 60)
+            found.append(Finding(Level.OK, "sso", f"{label}: signed in, {minutes} min left."))
+        elif data.get("refreshToken"):
+            found.append(Finding(Level.OK, "sso", f"{label}: token expired; renewable silently."))
+        else:
+            found.append(
+                Finding(Level.WARN, "sso", f"{label}: signed out; run `traycred login` to sign in.")
+            )
+    return found
+
+
+def check_clock() -> list[Finding]:
+    """Compare the local clock with the STS endpoint's Date header (SigV4 fails past 5 min)."""
+    from email.utils import parsedate_to_datetime
+
+    from traycred import aws
+
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        sts = aws.client("sts", max_attempts=1)
+        try:
+            response = sts.get_caller_identity()
+        except ClientError as exc:
+            response = exc.response
+        date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    except (BotoCoreError, TraycredError, OSError):
+        return [Finding(Level.WARN, "clock", "could not reach STS to compare clocks.")]
+    if not date:
+        return []
+    skew = (datetime.now(UTC) - parsedate_to_datetime(date)).total_seconds()
+    if abs(skew) > CLOCK_SKEW_LIMIT_SECONDS:
+        return [
+            Finding(
+                Level.ERROR,
+                "clock",
+                f"this machine's clock is {skew:+.0f} s off AWS's: signed requests will fail. "
+                "Enable time synchronisation (NTP).",
+            )
+        ]
+    return [Finding(Level.OK, "clock", f"clock within {abs(skew):.0f} s of AWS.")]
+
+
+def run_checks(*, network: bool = True) -> list[Finding]:
+    config_file = paths.aws_config_file()
+    credentials_file = paths.aws_credentials_file()
+    findings = check_keyring()
+    findings += check_profiles()
+    findings += check_permissions(
+        [credentials_file, config_file, *sorted(paths.sso_cache_dir().glob("*.json"))],
+        [credentials_file.parent, paths.sso_cache_dir()],
+    )
+    findings += check_environment()
+    findings += check_sso_sessions()
+    if network:
+        findings += check_clock()
+    return findings
+
+
+def run(args: argparse.Namespace) -> int:
+    findings = run_checks()
+    for finding in findings:
+        print(f"[{finding.level.value:>5}] {finding.topic}: {finding.message}")
+    errors = sum(1 for f in findings if f.level is Level.ERROR)
+    warnings = sum(1 for f in findings if f.level is Level.WARN)
+    print(f"{errors} error(s), {warnings} warning(s).")
+    return 1 if errors else 0
