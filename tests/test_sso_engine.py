@@ -350,3 +350,12 @@ def test_unreadable_cache_files_count_as_no_token(emu: Emulator) -> None:
     path.write_text("{not json")
     with pytest.raises(SignInNeededError):
         SsoTokenService().access_token(SESSION)
+
+
+def test_a_legacy_profile_without_a_token_names_itself_in_the_hint(emu: Emulator) -> None:
+    legacy_dev = sso_profile("legacy-dev", "111111111111", "ReadOnly", LEGACY)
+    with pytest.raises(SignInNeededError) as caught:
+        SsoRoleProvider(legacy_dev, SsoTokenService()).retrieve()
+    assert str(caught.value) == (
+        f"sign-in needed for SSO start URL {LEGACY.start_url}: run `traycred login legacy-dev`"
+    )

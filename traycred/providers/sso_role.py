@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from traycred import aws
 from traycred.config import Profile, SsoSessionConfig
 from traycred.credentials import Credentials
-from traycred.errors import AwsError, ConfigError, TraycredError
+from traycred.errors import AwsError, ConfigError, SignInNeededError, TraycredError
 from traycred.sso.tokens import SsoTokenService, sign_in_needed
 
 # At most this many GetRoleCredentials calls in flight per process, however many threads the
@@ -41,7 +41,10 @@ class SsoRoleProvider:
         self._tokens = tokens
 
     def retrieve(self) -> Credentials:
-        token = self._tokens.access_token(self.session)
+        try:
+            token = self._tokens.access_token(self.session)
+        except SignInNeededError as exc:
+            raise self._sign_in_needed(exc) from None
         portal = self._tokens.client("sso", self.session.region)
         what = f"GetRoleCredentials for role {self.role_name} in account {self.account_id}"
         try:
@@ -55,7 +58,7 @@ class SsoRoleProvider:
         except AwsError as exc:
             if exc.code == "UnauthorizedException":
                 self._tokens.invalidate(self.session, token)
-                raise sign_in_needed(self.session) from None
+                raise self._sign_in_needed(sign_in_needed(self.session)) from None
             if exc.code in ("ForbiddenException", "ResourceNotFoundException"):
                 raise AwsError(
                     f"No access to role {self.role_name} in account {self.account_id} "
@@ -71,6 +74,15 @@ class SsoRoleProvider:
             secret_access_key=role["secretAccessKey"],
             session_token=role["sessionToken"],
             expiration=datetime.fromtimestamp(int(role["expiration"]) / 1000, UTC),
+        )
+
+    def _sign_in_needed(self, error: SignInNeededError) -> SignInNeededError:
+        """For legacy profiles, name this profile in the command to run (no session name)."""
+        if not self.session.legacy or "sign-in needed for SSO session" not in error.message:
+            return error
+        return SignInNeededError(
+            f"sign-in needed for SSO start URL {self.session.start_url}: "
+            f"run `traycred login {self.profile.name}`"
         )
 
 
