@@ -65,7 +65,7 @@ def _glyph_mask(grey: Image.Image) -> Image.Image:
     """The badge's brightest or darkest marks (the glyph), as black and white."""
     w, h = grey.size
     badge = grey.crop((w // 2, h // 2, w, h))
-    lo, hi = badge.getextrema()  # type: ignore[misc]
+    lo, hi = badge.getextrema()
     mid = (lo + hi) / 2
     return badge.point(lambda v: 255 if v > mid else 0)
 
