@@ -35,7 +35,7 @@ from traycred.ui.qt.dialogs._common import (
 if TYPE_CHECKING:
     from traycred.prompt.base import SignInRequest
 
-_URL_DISPLAY_WIDTH = 420  # pixels; longer links are elided in the middle (the tooltip has it all)
+_URL_DISPLAY_WIDTH = 560  # pixels; longer links are elided in the middle (the tooltip has it all)
 
 
 def format_remaining(seconds: int) -> str:
