@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from traycred.errors import MfaCodeNeededError, NeedsUserError, SignInNeededError, TraycredError
 from traycred.settings import Settings
-from traycred.state import AppState, ProfileState, ProfileStatus, status_from_expiry
+from traycred.state import AppState, ProfileState, ProfileStatus
 
 log = logging.getLogger(__name__)
 
@@ -473,7 +473,6 @@ class Scheduler:
 
     def _state(self) -> AppState:
         now_ts = self._clock.time()
-        now = datetime.fromtimestamp(now_ts, UTC)
         margin = self._margin()
         default = self._settings.default_profile
         profiles: list[ProfileState] = []
@@ -484,8 +483,12 @@ class Scheduler:
                 status = entry.needs
             elif entry.failures:
                 status = ProfileStatus.ERROR
+            elif entry.expiration is None:
+                status = ProfileStatus.IDLE
+            elif now_ts >= entry.natural_due(margin):
+                status = ProfileStatus.EXPIRING
             else:
-                status = status_from_expiry(entry.expiration, timedelta(seconds=margin), now)
+                status = ProfileStatus.FRESH
             due = entry.due_at(margin)
             profiles.append(
                 ProfileState(

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traycred.credentials import format_iso, parse_iso
+
+if TYPE_CHECKING:
+    from traycred.settings import Settings
 
 
 class ProfileStatus(StrEnum):
@@ -156,3 +159,40 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _parse(value: Any) -> datetime | None:
     return None if not value else parse_iso(str(value))
+
+
+def offline_state(
+    settings: Settings, expirations: Mapping[str, datetime], now: datetime | None = None
+) -> AppState:
+    """What `status` shows with no instance running: the settings and the credentials file's
+    owned sections (`expirations`: section name -> expiry), no AWS call."""
+    now = now or datetime.now(UTC)
+    margin = timedelta(seconds=settings.refresh_margin_seconds)
+    names = list(settings.managed_profiles())
+    default = settings.default_profile
+    if default is not None and default not in names:
+        names.append(default)
+    profiles = []
+    for name in sorted(names):
+        managed = settings.profile(name).managed
+        section = settings.output_for(name) if managed else "default"
+        expiration = expirations.get(section)
+        status = status_from_expiry(expiration, margin, now)
+        message = None
+        if status is ProfileStatus.IDLE:
+            message = f"Not written yet; run `traycred refresh {name}`."
+        elif status is ProfileStatus.EXPIRING:
+            message = (
+                "No traycred instance is running to renew it; start `traycred` or `traycred "
+                f"daemon`, or run `traycred refresh {name}`."
+            )
+        profiles.append(
+            ProfileState(
+                name=name,
+                status=status,
+                expiration=expiration,
+                message=message,
+                is_default=name == default,
+            )
+        )
+    return AppState(profiles=tuple(profiles), default_profile=default, running=False)

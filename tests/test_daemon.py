@@ -1,0 +1,266 @@
+"""`traycred daemon` as a real process against the emulator (short TTLs), the real keyring and
+real files: renewal without the user across cycles, retries with the old credentials kept,
+credential-process and status answered by it, one instance per user, clean stop, SIGKILL."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from traycred import paths
+from traycred.channel import client, protocol
+from traycred.credentials import Credentials, parse_iso, utcnow
+from traycred.emulator import Emulator, Scenario
+from traycred.emulator.scenario import (
+    ADMIN_ROLE_ARN,
+    ALICE_ACCESS_KEY_ID,
+    ALICE_MFA_SERIAL,
+    ALICE_SECRET_ACCESS_KEY,
+    DEPLOY_ROLE_ARN,
+)
+from traycred.engine import Engine
+from traycred.keystore import Keystore
+from traycred.prompt.noninteractive import NonInteractivePrompter
+
+ROLE_TTL = 8  # seconds: the daemon renews at half-life, so a cycle every ~4 s
+
+CONFIG = f"""\
+[default]
+region = us-east-1
+
+[profile alice]
+mfa_serial = {ALICE_MFA_SERIAL}
+
+[profile admin]
+role_arn = {ADMIN_ROLE_ARN}
+source_profile = alice
+
+[profile deploy]
+role_arn = {DEPLOY_ROLE_ARN}
+source_profile = alice
+"""
+
+
+@pytest.fixture
+def short_ttl(
+    isolated_home: Path, real_keyring: str, emulator_factory: Callable[[Scenario], Emulator]
+) -> Emulator:
+    config = isolated_home / ".aws" / "config"
+    config.parent.mkdir(mode=0o700, exist_ok=True)
+    config.write_text(CONFIG)
+    Keystore().set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
+    scenario = Scenario.demo().replace(ttl_override={"AssumeRole": ROLE_TTL})
+    return emulator_factory(scenario)
+
+
+def give_mfa_code_once() -> None:
+    """What the user does once: `traycred refresh admin deploy --mfa-code 123456`."""
+    report = Engine(NonInteractivePrompter("123456", stdin_pipe=False)).refresh(["admin", "deploy"])
+    assert report.ok, report.outcomes
+
+
+def traycred(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "traycred", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def start_daemon() -> Iterator[Callable[[], subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "traycred", "daemon"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            info = client.ping()
+            if info is not None and info["pid"] == proc.pid:
+                return proc
+            if proc.poll() is not None:
+                raise AssertionError(f"daemon exited {proc.returncode}: {proc.stderr.read()}")
+            time.sleep(0.05)
+        raise AssertionError("daemon did not answer within 15 s")
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def owned(section: str) -> tuple[str, datetime] | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(paths.aws_credentials_file())
+    if not parser.has_section(section):
+        return None
+    values = parser[section]
+    return values["aws_access_key_id"], parse_iso(values["x_traycred_expiration"])
+
+
+def log_text() -> str:
+    return (paths.log_dir() / "daemon.log").read_text()
+
+
+def test_daemon_renews_roles_across_cycles_answers_the_cli_and_stops_cleanly(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    give_mfa_code_once()
+    assert short_ttl.count("GetSessionToken") == 1
+    daemon = start_daemon()
+
+    seen: dict[str, set[datetime]] = {"admin": set(), "deploy": set()}
+    deadline = time.monotonic() + 3 * ROLE_TTL
+    while time.monotonic() < deadline:
+        for name in seen:
+            current = owned(name)
+            assert current is not None
+            seen[name].add(current[1])
+            # Renewed before expiry, every time we look.
+            assert current[1] > utcnow(), f"{name} expired at {current[1]}"
+        if min(len(v) for v in seen.values()) >= 4:
+            break
+        time.sleep(0.1)
+    assert min(len(v) for v in seen.values()) >= 4  # the first write plus three renewals
+    assert short_ttl.count("GetSessionToken") == 1  # one MFA session for every cycle
+    assert short_ttl.count("AssumeRole", status=200) >= 8
+
+    # credential-process is answered by the daemon (its log says so), as JSON botocore reads.
+    answer = traycred("credential-process", "admin")
+    assert answer.returncode == 0, answer.stderr
+    data = json.loads(answer.stdout)
+    assert data["Version"] == 1 and data["AccessKeyId"].startswith("ASIA")
+    assert parse_iso(data["Expiration"]) > utcnow()
+    assert "credentials for admin requested over the channel" in log_text()
+
+    # status asks the daemon.
+    status = traycred("status", "--json")
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["instance"]["pid"] == daemon.pid and state["instance"]["kind"] == "daemon"
+    assert {p["name"]: p["status"] for p in state["profiles"]} in (
+        {"admin": "fresh", "deploy": "fresh"},
+        {"admin": "refreshing", "deploy": "refreshing"},
+    )
+    assert state["overall"] == "fresh"
+
+    # A second daemon refuses and names the first.
+    second = traycred("daemon")
+    assert second.returncode == 1
+    assert second.stderr == (
+        f"traycred: the traycred daemon (pid {daemon.pid}) is already running for this user. "
+        "Use it (`traycred status`), or stop it first.\n"
+    )
+
+    # SIGTERM: a clean stop, the socket removed, the credentials file whole.
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(15) == 0
+    assert not (paths.runtime_dir() / protocol.SOCKET_NAME).exists()
+    assert owned("admin") is not None and owned("deploy") is not None
+    log = log_text()
+    assert "daemon stopped" in log
+    assert stat.S_IMODE((paths.log_dir() / "daemon.log").stat().st_mode) == 0o600
+    assert ALICE_SECRET_ACCESS_KEY not in log
+    assert data["SecretAccessKey"] not in log and data["SessionToken"] not in log
+
+
+def test_failing_sts_is_retried_with_backoff_while_the_old_credentials_stay(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    give_mfa_code_once()
+    before = {name: owned(name) for name in ("admin", "deploy")}
+    # STS fails for a while: botocore's 3 attempts for admin, then 3 for deploy, all 500.
+    short_ttl.faults.add("5xx", operation="AssumeRole", times=6)
+    start_daemon()
+    kept_after_a_failure = False
+    deadline = time.monotonic() + 3 * ROLE_TTL
+    while time.monotonic() < deadline:
+        failed_calls = short_ttl.count("AssumeRole", status=500)
+        now = {name: owned(name) for name in before}
+        if failed_calls >= 3 and now == before:
+            kept_after_a_failure = True  # a refresh failed; what was there is still there
+        if all(now[n] != before[n] for n in before):
+            break
+        time.sleep(0.1)
+    assert kept_after_a_failure
+    assert short_ttl.count("AssumeRole", status=500) == 6
+    assert all(owned(n) != before[n] for n in before), "never renewed after the throttling"
+    log = log_text()
+    assert "failed (1 in a row), retrying in" in log
+    assert "the credentials in place stay" in log
+
+
+def test_needs_mfa_is_reported_not_looped_then_solved_by_a_code_given_once(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    # Managed, but no MFA session yet: the daemon cannot ask anyone.
+    store = Engine(None).settings_store
+    store.update(lambda s: s.with_profile("admin", managed=True))
+    start_daemon()
+    deadline = time.monotonic() + 10
+    state: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        state = client.call("status")
+        if state["overall"] == "needs-user":
+            break
+        time.sleep(0.1)
+    admin = next(p for p in state["profiles"] if p["name"] == "admin")  # type: ignore[attr-defined]
+    assert admin["status"] == "needs-mfa"
+    assert "MFA" in admin["message"]
+    time.sleep(1.0)
+    assert short_ttl.count("GetSessionToken") == 0  # no loop of attempts
+
+    # credential-process without a terminal: exit 3 with the message, nothing on stdout.
+    answer = traycred("credential-process", "admin")
+    assert answer.returncode == 3
+    assert answer.stdout == ""
+    assert "MFA code" in answer.stderr and answer.stderr.startswith("traycred: ")
+
+    # The user gives one code through the running daemon: it refreshes and keeps it fresh.
+    outcomes = client.call("refresh", {"profiles": ["admin"], "mfa_code": "123456"})
+    assert outcomes["admin"]["ok"] is True
+    assert short_ttl.count("GetSessionToken") == 1
+    status = client.call("status")
+    assert status["overall"] in ("fresh", "expiring")
+    assert owned("admin") is not None
+
+
+def test_sigkill_leaves_a_parsable_file_and_the_next_daemon_recovers_the_socket(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    give_mfa_code_once()
+    daemon = start_daemon()
+    time.sleep(ROLE_TTL / 2 + 1)  # let it be in the middle of its cycles
+    daemon.send_signal(signal.SIGKILL)
+    daemon.wait(10)
+    sock = paths.runtime_dir() / protocol.SOCKET_NAME
+    assert sock.exists()  # left behind
+    assert client.ping() is None
+    assert owned("admin") is not None and owned("deploy") is not None  # the file parses
+    again = start_daemon()
+    assert client.ping()["pid"] == again.pid  # type: ignore[index]
+    assert os.path.exists(sock)
