@@ -16,17 +16,6 @@ if not (
 ):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-# PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call, and the test
-# process then aborts at exit ("deallocating None"). Until the pinned version excludes it, give
-# None references that are never released (a list of them would be freed at exit, too early),
-# so the suite's own results are what counts.
-from traycred.ui.qt import pyside_leaks_none
-
-if pyside_leaks_none():
-    import ctypes
-
-    ctypes.c_ssize_t.from_address(id(None)).value += 10_000_000
-
 _TAGS = re.compile(r"<[^>]+>")
 
 
