@@ -203,9 +203,7 @@ def test_wrong_code_gives_aws_message_and_writes_nothing(setup: Path, emulator: 
     assert emulator.count("AssumeRole") == 0
 
 
-def test_expired_mfa_session_is_dropped_and_asked_for_once(
-    setup: Path, emulator: Emulator
-) -> None:
+def test_expired_mfa_session_is_dropped_and_asked_for_once(setup: Path, emulator: Emulator) -> None:
     assert with_code("111111").refresh(["admin"]).ok
     emulator.advance(13 * 3600)  # AWS now considers the MFA session expired; traycred does not
     report = with_code("222222").refresh(["deploy"])
