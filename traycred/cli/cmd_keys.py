@@ -178,12 +178,162 @@ def remove(profile: str) -> int:
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class _Candidate:
+    """A profile whose long-term key sits in plaintext in the credentials file."""
+
     profile: str
-    access_key_id: str
-    backup: Path | None
-    error: str | None = None
+    key: Credentials
+    caller_arn: str = ""
+
+
+def _plaintext_keys(path: Path) -> dict[str, Credentials]:
+    """Section name -> long-term key, read from the credentials file itself (botocore's parser).
+
+    Read from the file rather than the profile model: only keys in this file can be removed
+    from it, and a key set in ~/.aws/config is not traycred's to move.
+    """
+    from botocore.configloader import raw_config_parse
+    from botocore.exceptions import ConfigParseError
+
+    from traycred.errors import ConfigError
+
+    if not path.exists():
+        return {}
+    try:
+        sections = raw_config_parse(str(path), parse_subsections=False)
+    except ConfigParseError:
+        raise ConfigError(
+            f"The credentials file {path} cannot be parsed.", hint="Fix it and try again."
+        ) from None
+    keys: dict[str, Credentials] = {}
+    for name, values in sections.items():
+        key_id = str(values.get("aws_access_key_id", "")).strip()
+        secret = str(values.get("aws_secret_access_key", "")).strip()
+        token = str(values.get("aws_session_token", "")).strip() or None
+        if key_id and secret:
+            keys[name] = Credentials(key_id, secret, token)
+    return keys
+
+
+def _choose(
+    requested: list[str], in_file: dict[str, Credentials], path: Path
+) -> tuple[list[_Candidate], list[str]]:
+    """The profiles to import, and a reason for each requested one that cannot be."""
+    from traycred import config
+    from traycred.config import Kind
+
+    refused: list[str] = []
+    if not requested:
+        model = config.load()
+        requested = [
+            name for name, profile in model.profiles.items() if profile.kind is Kind.STATIC_KEYS
+        ]
+        # Profiles the model classified from elsewhere (e.g. keys in ~/.aws/config) are skipped.
+        requested = [name for name in requested if name in in_file]
+    candidates: list[_Candidate] = []
+    for name in dict.fromkeys(requested):
+        key = in_file.get(name)
+        if key is None:
+            refused.append(f"profile {name} has no plaintext access key in {path}.")
+        elif key.is_temporary or key.access_key_id.startswith("ASIA"):
+            refused.append(
+                f"profile {name} holds temporary credentials (with a session token), "
+                "not a long-term key; they cannot be imported."
+            )
+        else:
+            candidates.append(_Candidate(name, key))
+    return candidates, refused
+
+
+def _verify(candidate: _Candidate) -> _Candidate:
+    """sts:GetCallerIdentity with the key: it must work before it leaves the file."""
+    from traycred import aws
+
+    sts = aws.client("sts", credentials=candidate.key, profile=candidate.profile, max_attempts=2)
+    identity = aws.call(
+        sts.get_caller_identity, what=f"GetCallerIdentity for profile {candidate.profile}"
+    )
+    return _Candidate(candidate.profile, candidate.key, str(identity.get("Arn", "")))
+
+
+def _confirm(candidates: list[_Candidate], path: Path, backend: str) -> bool:
+    print(f"These long-term keys will move from {path} into {backend}:")
+    for c in candidates:
+        print(f"  {c.profile}: {mask_key_id(c.key.access_key_id)} ({c.caller_arn})")
+    try:
+        answer = input("Move them now? A backup of the file is kept. [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def import_keys(profiles: list[str], *, yes: bool) -> int:
-    raise TraycredError("`keys import` is not available yet.")
+    """Move verified plaintext keys from the credentials file into the keyring.
+
+    Per profile: verify, store, read back, then remove from the file (with a backup). A key
+    that fails any step stays in the file untouched; the others still move. Exit 1 if any failed.
+    """
+    from traycred import paths
+    from traycred.credfile import CredentialsStore
+    from traycred.errors import CancelledError
+
+    if not yes and not _stdin_is_terminal():
+        raise UsageError(
+            "keys import changes your credentials file: add --yes to confirm when stdin is "
+            "not a terminal.",
+        )
+    path = paths.aws_credentials_file()
+    candidates, failures = _choose(profiles, _plaintext_keys(path), path)
+    if not candidates and not failures:
+        print(f"No plaintext long-term keys found in {path}.")
+        return 0
+
+    verified: list[_Candidate] = []
+    for candidate in candidates:
+        try:
+            verified.append(_verify(candidate))
+        except TraycredError as exc:
+            failures.append(
+                f"profile {candidate.profile} was not imported: {exc} "
+                "Its lines in the file are unchanged."
+            )
+    for reason in failures:
+        print(f"traycred: {reason}", file=sys.stderr)
+    if not verified:
+        return 1
+    failed = bool(failures)
+
+    keystore = _keystore()
+    backend = keystore.backend_name()
+    if not yes and not _confirm(verified, path, backend):
+        raise CancelledError("Nothing was imported; the credentials file is unchanged.")
+
+    store = CredentialsStore(path)
+    for candidate in verified:
+        name = candidate.profile
+        keystore.set_key(name, candidate.key)
+        if keystore.get_key(name) != candidate.key:
+            # Never drop the only copy: the file keeps the key unless the keyring holds it.
+            print(
+                f"traycred: profile {name} was not imported: the keyring did not return the "
+                "key just stored. Its lines in the file are unchanged.",
+                file=sys.stderr,
+            )
+            failed = True
+            continue
+        try:
+            backup = store.remove_long_term_keys(name)
+        except TraycredError as exc:
+            print(
+                f"traycred: profile {name}: the key is now in {backend} but could not be "
+                f"removed from {path}: {exc}",
+                file=sys.stderr,
+            )
+            failed = True
+            continue
+        print(
+            f"Imported profile {name}: key {mask_key_id(candidate.key.access_key_id)} "
+            f"({candidate.caller_arn}) is now in {backend} and no longer in {path} "
+            f"(backup: {backup})."
+        )
+    return 1 if failed else 0
