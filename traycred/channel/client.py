@@ -8,14 +8,19 @@ platformdirs. The socket path is computed here the way traycred.paths.runtime_di
 
 from __future__ import annotations
 
+# `_socket` rather than `socket`: the wrapper module pulls in selectors and select, a few
+# milliseconds this process does not need for one connect/send/receive.
+import _socket
 import json
 import os
-import socket
 import stat
 import sys
-from typing import Any
 
 from traycred.channel import protocol
+
+TYPE_CHECKING = False  # typing itself costs milliseconds to import on this path
+if TYPE_CHECKING:
+    from typing import Any
 
 CONNECT_TIMEOUT = 2.0
 DEFAULT_TIMEOUT = 10.0
@@ -74,7 +79,7 @@ def call(op: str, args: dict[str, Any] | None = None, *, timeout: float = DEFAUL
     Raises Unavailable when no instance answered, InstanceError when it answered with an error.
     """
     path = socket_path()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(CONNECT_TIMEOUT)
         try:
@@ -107,7 +112,7 @@ def call(op: str, args: dict[str, Any] | None = None, *, timeout: float = DEFAUL
     )
 
 
-def read_line(sock: socket.socket) -> bytes:
+def read_line(sock: _socket.socket) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

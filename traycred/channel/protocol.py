@@ -10,7 +10,10 @@ Standard library only: the CLI's fast path imports this.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing is slow to import and the CLI's fast path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOL_VERSION = 1
 SOCKET_NAME = "traycred.sock"
