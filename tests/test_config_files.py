@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from traycred import config
 from traycred.config import Kind
@@ -122,3 +125,84 @@ def test_comments_and_blank_lines_are_fine(isolated_home: Path) -> None:
         "# my setup\n\n; old style comment\n[profile p]  \ncredential_process = /bin/c\n\n"
     )
     assert config.load().get("p").kind is Kind.PROCESS
+
+
+# --- property: whatever the bytes, a model or one clear line; files untouched ---
+
+FRAGMENTS = [
+    "[default]",
+    "[profile a]",
+    "[profile b]",
+    "[profile a",
+    '[profile "x y"]',
+    "[sso-session corp]",
+    "[]",
+    "role_arn = arn:aws:iam::1:role/r",
+    "source_profile = a",
+    "source_profile = b",
+    "credential_source = Environment",
+    "sso_session = corp",
+    "sso_start_url = https://x",
+    "sso_region = us-east-1",
+    "sso_account_id = 1",
+    "sso_role_name = R",
+    "credential_process = /bin/creds",
+    "aws_access_key_id = AKIA",
+    f"aws_secret_access_key = {SECRET}",
+    "aws_session_token = tok",
+    "x_traycred_expiration = 2030-01-01T00:00:00Z",
+    "duration_seconds = 12x",
+    "s3 =",
+    "  addressing_style = path",
+    "  broken-nested",
+    "=",
+    "key with no equals",
+    "# comment",
+    "",
+]
+lines = st.lists(st.sampled_from(FRAGMENTS), max_size=30)
+separators = st.sampled_from(["\n", "\r\n"])
+noise = st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"caf\xe9", b"\x00"])
+
+
+@st.composite
+def ini_bytes(draw: st.DrawFn) -> bytes:
+    text = draw(separators).join(draw(lines)).encode()
+    where = draw(st.integers(min_value=0, max_value=len(text)))
+    return text[:where] + draw(noise) + text[where:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(config_bytes=ini_bytes(), credentials_bytes=ini_bytes())
+def test_any_file_gives_a_model_or_one_clear_line(
+    config_bytes: bytes, credentials_bytes: bytes
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        cfg, creds = Path(folder) / "config", Path(folder) / "credentials"
+        cfg.write_bytes(config_bytes)
+        creds.write_bytes(credentials_bytes)
+        try:
+            model = config.load(cfg, creds, keyring_profiles=["a"])
+        except ConfigError as exc:
+            message = str(exc)
+            assert "\n" not in message and SECRET not in message
+            assert str(cfg) in message or str(creds) in message
+        else:
+            for profile in model.profiles.values():
+                assert (profile.kind is Kind.INVALID) == (profile.invalid_reason is not None)
+                assert SECRET not in repr(profile)
+                assert SECRET not in (profile.invalid_reason or "")
+                assert all(SECRET not in w for w in profile.warnings)
+        assert cfg.read_bytes() == config_bytes
+        assert creds.read_bytes() == credentials_bytes
+
+
+def test_a_huge_file_loads(tmp_path: Path) -> None:
+    body = "".join(
+        f"[profile p{i}]\nregion = eu-west-1\ncredential_process = /bin/creds {i}\n"
+        for i in range(5000)
+    )
+    (tmp_path / "config").write_text(body)
+    model = config.load(tmp_path / "config", tmp_path / "credentials")
+    assert len(model.profiles) == 5000
+    assert model.get("p4999").kind is Kind.PROCESS
