@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,6 +52,32 @@ MANDATORY_REFRESH = timedelta(minutes=10)
 REUSE_MARGIN = ADVISORY_REFRESH + timedelta(minutes=2)
 SSO_WORKERS = 16
 DEFAULT_SECTION = "default"
+# Config keys that change nothing about how an STS client connects (region is passed as is):
+# a profile with only these shares one botocore session (a new one costs ~0.1 s of model loading).
+_CLIENT_NEUTRAL_KEYS = frozenset(
+    {
+        "region",
+        "output",
+        "role_arn",
+        "source_profile",
+        "credential_source",
+        "mfa_serial",
+        "external_id",
+        "role_session_name",
+        "duration_seconds",
+        "credential_process",
+        "sso_session",
+        "sso_start_url",
+        "sso_region",
+        "sso_account_id",
+        "sso_role_name",
+        "sso_registration_scopes",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "x_traycred_expiration",
+    }
+)
 LONG_TERM_KINDS = (Kind.KEYRING_KEYS, Kind.STATIC_KEYS)
 SSO_KINDS = (Kind.SSO_SESSION, Kind.SSO_LEGACY)
 
@@ -99,6 +125,47 @@ class _Built:
     role_session: bool
 
 
+class _RunMemo:
+    """Credentials fetched during one refresh, by profile; one fetch per profile at a time."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._results: dict[str, Credentials] = {}
+
+    def get(self, name: str, fetch: Callable[[], Credentials]) -> Credentials:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            found = self._results.get(name)
+            if found is None:
+                found = fetch()
+                self._results[name] = found
+            return found
+
+    def drop(self, name: str) -> None:
+        with self._guard:
+            self._results.pop(name, None)
+
+
+class _Shared:
+    """A provider whose result is shared through a `_RunMemo` for the rest of the run."""
+
+    def __init__(self, name: str, inner: Provider, memo: _RunMemo) -> None:
+        self.name = name
+        self.inner = inner
+        self.memo = memo
+
+    def retrieve(self) -> Credentials:
+        return self.memo.get(self.name, self.inner.retrieve)
+
+    def invalidate(self) -> None:
+        self.memo.drop(self.name)
+        invalidate = getattr(self.inner, "invalidate", None)
+        if invalidate is not None:
+            invalidate()
+
+
 class Engine:
     """Resolves, refreshes and writes credentials. Thread-safe for concurrent `credentials_for`."""
 
@@ -127,6 +194,7 @@ class Engine:
         self._lock = threading.RLock()
         self._mfa_sessions: MfaSessionCache | None = None
         self._local = threading.local()
+        self._config_stamp: tuple[int, int] | None = None
 
     @property
     def active_prompter(self) -> Prompter | None:
@@ -219,7 +287,13 @@ class Engine:
                 self._config = config.load(
                     self.config_path, self.credentials_path, keyring_profiles=keyring_profiles
                 )
-                aws.reset_sessions()
+                stamp = _files_stamp(self._config)
+                if stamp != self._config_stamp:
+                    # botocore sessions cache the files they read; rebuilding one costs ~0.5 s
+                    # of model loading, so only when the config file really changed.
+                    if self._config_stamp is not None:
+                        aws.reset_sessions()
+                    self._config_stamp = stamp
             return self._config
 
     def profile(self, name: str) -> Profile:
@@ -234,9 +308,17 @@ class Engine:
 
     # --- building providers -------------------------------------------------------------------
 
-    def provider(self, name: str, *, waiting: tuple[str, ...] | None = None) -> Provider:
-        """The provider tree that yields fresh credentials for profile `name`."""
-        return self._build(name, waiting or (name,), None, as_output=True, seen=()).provider
+    def provider(
+        self, name: str, *, waiting: tuple[str, ...] | None = None, memo: _RunMemo | None = None
+    ) -> Provider:
+        """The provider tree that yields fresh credentials for profile `name`.
+
+        With `memo`, a profile needed twice in one run (as a target and as another's source)
+        is fetched once.
+        """
+        return self._build(
+            name, waiting or (name,), None, as_output=True, seen=(), memo=memo
+        ).provider
 
     def _build(
         self,
@@ -246,6 +328,24 @@ class Engine:
         *,
         as_output: bool,
         seen: tuple[str, ...],
+        memo: _RunMemo | None = None,
+    ) -> _Built:
+        built = self._build_one(
+            name, waiting, inherited_mfa, as_output=as_output, seen=seen, memo=memo
+        )
+        if memo is None or self.profile(name).kind in (*LONG_TERM_KINDS, Kind.SESSION_KEYS):
+            return built
+        return _Built(_Shared(name, built.provider, memo), built.role_session)
+
+    def _build_one(
+        self,
+        name: str,
+        waiting: tuple[str, ...],
+        inherited_mfa: str | None,
+        *,
+        as_output: bool,
+        seen: tuple[str, ...],
+        memo: _RunMemo | None,
     ) -> _Built:
         from traycred.providers import static
 
@@ -272,6 +372,7 @@ class Engine:
                     waiting=waiting,
                     cache=self.mfa_sessions,
                     region=profile.region,
+                    client_profile=_client_profile(profile),
                 ),
                 role_session=False,
             )
@@ -288,7 +389,7 @@ class Engine:
 
             return _Built(SsoRoleProvider(profile, self.sso_tokens), role_session=True)
         if kind is Kind.ASSUME_ROLE:
-            return self._build_role(profile, settings, waiting, inherited_mfa, seen)
+            return self._build_role(profile, settings, waiting, inherited_mfa, seen, memo)
         raise ConfigError(f"Profile {name} has no way to get credentials ({kind}).")
 
     def _long_term_key(self, profile: Profile) -> Provider:
@@ -306,6 +407,7 @@ class Engine:
         waiting: tuple[str, ...],
         inherited_mfa: str | None,
         seen: tuple[str, ...],
+        memo: _RunMemo | None,
     ) -> _Built:
         from traycred.providers import static
         from traycred.providers.assume_role import AssumeRoleProvider, default_session_name
@@ -322,6 +424,7 @@ class Engine:
                 serial,
                 as_output=False,
                 seen=(*seen, profile.name),
+                memo=memo,
             )
             source, chained = built.provider, built.role_session
             if source_kind not in LONG_TERM_KINDS and source_kind is not Kind.ASSUME_ROLE:
@@ -352,6 +455,7 @@ class Engine:
                 mfa_serial=role_mfa,
                 prompter=self.active_prompter,
                 region=profile.region,
+                client_profile=_client_profile(profile),
             ),
             role_session=True,
         )
@@ -376,9 +480,9 @@ class Engine:
 
     # --- resolving ----------------------------------------------------------------------------
 
-    def resolve(self, name: str) -> Credentials:
+    def resolve(self, name: str, *, memo: _RunMemo | None = None) -> Credentials:
         """Fresh credentials for `name` from AWS (MFA sessions are reused, never re-asked)."""
-        return self.provider(name).retrieve()
+        return self.provider(name, memo=memo).retrieve()
 
     def credentials_for(self, name: str) -> Credentials:
         """Credentials for `name` with more than botocore's refresh window left.
@@ -629,6 +733,7 @@ class Engine:
                 waiting=tuple(waiting),
                 cache=self.mfa_sessions,
                 region=base_profile.region,
+                client_profile=_client_profile(base_profile),
             )
             try:
                 provider.retrieve()
@@ -641,6 +746,7 @@ class Engine:
     ) -> dict[str, Credentials]:
         """Run every provider: SSO ones in a bounded pool, the others (which may prompt) here."""
         fetched: dict[str, Credentials] = {}
+        memo = _RunMemo()
         sso = [n for n in names if self.profile(n).kind in SSO_KINDS]
         others = [n for n in names if n not in sso]
         futures: dict[str, Future[Credentials]] = {}
@@ -650,11 +756,11 @@ class Engine:
                 max_workers=min(self.sso_workers, len(sso)), thread_name_prefix="traycred-sso"
             )
             for name in sso:
-                futures[name] = pool.submit(self.resolve, name)
+                futures[name] = pool.submit(self.resolve, name, memo=memo)
         try:
             for name in others:
                 try:
-                    fetched[name] = self.resolve(name)
+                    fetched[name] = self.resolve(name, memo=memo)
                 except TraycredError as exc:
                     errors[name] = exc
             for name, future in futures.items():
@@ -744,6 +850,22 @@ class Engine:
                     f"{name} --output {section}-live` or `traycred use {name}`."
                 )
         return notes
+
+
+def _files_stamp(config: AwsConfig) -> tuple[int, int]:
+    try:
+        stat = config.config_path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _client_profile(profile: Profile) -> str | None:
+    """The profile whose botocore session the STS client needs: its own only when its config
+    sets something that changes the connection (endpoint_url, ca_bundle, ...)."""
+    if any(key not in _CLIENT_NEUTRAL_KEYS for key in profile.settings):
+        return profile.name
+    return None
 
 
 def _check_writable(name: str, credentials: Credentials) -> None:

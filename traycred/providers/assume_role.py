@@ -63,8 +63,10 @@ class AssumeRoleProvider:
         mfa_serial: str | None = None,
         prompter: Prompter | None = None,
         region: str | None = None,
+        client_profile: str | None = None,
     ) -> None:
         self.profile = profile
+        self.client_profile = client_profile
         self.role_arn = role_arn
         self.source = source
         self.chained = chained
@@ -118,7 +120,9 @@ class AssumeRoleProvider:
         what = f"AssumeRole of {self.role_arn} for profile {self.profile}"
 
         def call() -> Credentials:
-            client = aws.client("sts", region=self.region, credentials=caller, profile=self.profile)
+            client = aws.client(
+                "sts", region=self.region, credentials=caller, profile=self.client_profile
+            )
             answer = aws.call(lambda: client.assume_role(**params), what=what)
             return credentials_from_sts(answer["Credentials"])
 
@@ -143,6 +147,11 @@ class AssumeRoleProvider:
                 return with_backoff(call)
             raise
 
+    def _client(self, caller: Credentials) -> Any:
+        return aws.client(
+            "sts", region=self.region, credentials=caller, profile=self.client_profile
+        )
+
     def _denied(self, exc: AwsError, caller: Credentials) -> AwsError:
         """AccessDenied, naming the role and who asked (AWS's message usually says who)."""
         identity = self._caller_arn(caller) if "User: " not in exc.message else None
@@ -156,7 +165,9 @@ class AssumeRoleProvider:
 
     def _caller_arn(self, caller: Credentials) -> str:
         try:
-            client = aws.client("sts", region=self.region, credentials=caller, profile=self.profile)
+            client = aws.client(
+                "sts", region=self.region, credentials=caller, profile=self.client_profile
+            )
             answer = aws.call(client.get_caller_identity, what="GetCallerIdentity")
             return str(answer["Arn"])
         except Exception:  # a best-effort detail for an error message already being raised

@@ -165,8 +165,10 @@ class SessionTokenProvider:
         waiting: tuple[str, ...],
         cache: MfaSessionCache | None,
         region: str | None = None,
+        client_profile: str | None = None,
     ) -> None:
         self.base = base
+        self.client_profile = client_profile
         self.key = key
         self.mfa_serial = mfa_serial
         self.duration_seconds = duration_seconds
@@ -216,7 +218,9 @@ class SessionTokenProvider:
             params.update(SerialNumber=self.mfa_serial, TokenCode=code)
 
         def call() -> Credentials:
-            client = aws.client("sts", region=self.region, credentials=key, profile=self.base)
+            client = aws.client(
+                "sts", region=self.region, credentials=key, profile=self.client_profile
+            )
             answer = aws.call(
                 lambda: client.get_session_token(**params),
                 what=f"GetSessionToken for profile {self.base}",
