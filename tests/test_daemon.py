@@ -264,3 +264,37 @@ def test_sigkill_leaves_a_parsable_file_and_the_next_daemon_recovers_the_socket(
     again = start_daemon()
     assert client.ping()["pid"] == again.pid  # type: ignore[index]
     assert os.path.exists(sock)
+
+
+def test_daemon_keeps_sso_profiles_fresh_renewing_the_token_with_its_refresh_token(
+    emulator_factory: Callable[[Scenario], Emulator],
+    start_daemon: Callable[[], subprocess.Popen[str]],
+) -> None:
+    from tests.test_sso_helpers import SESSION, UserPrompter, fast_scenario, write_config
+    from traycred.settings import SettingsStore
+    from traycred.sso.tokens import SsoTokenService
+
+    # Role credentials for 8 s and access tokens for 10 min: under botocore's 15-minute
+    # window, so every cycle renews the token with the refresh token, never a new sign-in.
+    scenario = fast_scenario().replace(ttl_override={"GetRoleCredentials": 8, "CreateToken": 600})
+    emu = emulator_factory(scenario)
+    write_config()
+    SsoTokenService().sign_in(SESSION, UserPrompter(emu), profiles=("prod-ro", "dev-admin"))
+    SettingsStore().update(
+        lambda s: s.with_profile("prod-ro", managed=True).with_profile("dev-admin", managed=True)
+    )
+    start_daemon()
+    seen: dict[str, set[datetime]] = {"prod-ro": set(), "dev-admin": set()}
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and min(len(v) for v in seen.values()) < 3:
+        for name in seen:
+            current = owned(name)
+            if current is not None:
+                seen[name].add(current[1])
+                assert current[1] > utcnow()
+        time.sleep(0.1)
+    assert min(len(v) for v in seen.values()) >= 3
+    assert emu.count("StartDeviceAuthorization") == 1  # the one sign-in, before the daemon
+    assert emu.count("CreateToken", status=200) >= 3  # the sign-in, then refresh-token grants
+    state = client.call("status")
+    assert {p["group"] for p in state["profiles"]} == {"sso:demo"}

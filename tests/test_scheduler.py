@@ -427,3 +427,22 @@ def test_expiring_when_within_margin_and_not_refreshed() -> None:
     assert status_from_expiry(now + timedelta(minutes=11), margin, now) is ProfileStatus.FRESH
     assert status_from_expiry(now + timedelta(minutes=9), margin, now) is ProfileStatus.EXPIRING
     assert status_from_expiry(now - timedelta(minutes=1), margin, now) is ProfileStatus.EXPIRING
+
+
+def test_an_engine_that_reads_all_expiries_at_once_is_asked_once_per_pass() -> None:
+    clock = FakeClock()
+    groups = {f"p{i:03d}": "sso:corp" for i in range(200)}
+    scheduler, engine, _ = make(clock, groups)
+    batches: list[list[str]] = []
+
+    def expiries(names: Sequence[str]) -> Mapping[str, datetime | None]:
+        batches.append(list(names))
+        return {name: engine.written.get(name) for name in names}
+
+    engine.expiries = expiries  # type: ignore[attr-defined]
+    scheduler.tick()
+    assert engine.calls == [(tuple(sorted(groups)), None, False)]  # one call, one write
+    clock.advance(60)
+    scheduler.tick()
+    assert len(batches) == 2 and len(batches[0]) == 200
+    assert {p.status for p in scheduler.snapshot().profiles} == {ProfileStatus.FRESH}

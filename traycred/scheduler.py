@@ -53,7 +53,8 @@ class RefreshEngine(Protocol):
     def expiry(self, profile: str) -> datetime | None:
         """When the credentials written for `profile` expire (None: nothing written yet).
 
-        Cheap (reads the credentials file, no AWS call).
+        Cheap (reads the credentials file, no AWS call). An engine may also define
+        `expiries(profiles) -> Mapping[str, datetime | None]` to answer for all in one read.
         """
         ...
 
@@ -341,16 +342,34 @@ class Scheduler:
             log.debug("no group for %s (%s); it refreshes on its own", name, type(exc).__name__)
             return f"profile:{name}"
 
+    def _read_expiries(self) -> dict[str, datetime | None]:
+        names = list(self._entries)
+        # An engine may offer `expiries(names)`: one read of the credentials file for all, which
+        # matters with hundreds of profiles (the heartbeat reads them every minute).
+        batch = getattr(self._engine, "expiries", None)
+        if batch is not None:
+            try:
+                return dict(batch(names))
+            except Exception as exc:
+                log.debug("expiries unknown: %s", type(exc).__name__)
+                return {}
+        found: dict[str, datetime | None] = {}
+        for name in names:
+            try:
+                found[name] = self._engine.expiry(name)
+            except Exception as exc:
+                log.debug("expiry of %s unknown: %s", name, type(exc).__name__)
+        return found
+
     def _sync_expiries(self) -> None:
         """Pick up credentials written by anyone (this engine, the CLI, another tool)."""
         now = self._clock.time()
         margin = self._margin()
+        found = self._read_expiries()
         for entry in self._entries.values():
-            try:
-                expiration = self._engine.expiry(entry.name)
-            except Exception as exc:
-                log.debug("expiry of %s unknown: %s", entry.name, type(exc).__name__)
+            if entry.name not in found:
                 continue
+            expiration = found[entry.name]
             if expiration == entry.expiration or (
                 expiration is not None
                 and entry.expiration is not None
