@@ -33,6 +33,13 @@ def process_json(credentials: Credentials) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from traycred.channel import client
+
+    # The running tray or daemon answers fastest (and its dialogs can ask for MFA/sign-in).
+    answered = client.credential_process(args.profile)
+    if answered is not None:
+        return answered
+
     from traycred.engine import Engine
     from traycred.prompt.terminal import prompter_for_cli
 
