@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from traycred import __version__
-from traycred.cli.main import COMMANDS
+from traycred.cli.dispatch import COMMANDS
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
