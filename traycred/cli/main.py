@@ -8,8 +8,8 @@ engine module; everything else goes through traycred.cli.dispatch.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the fast path
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
