@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal
 
-from traycred.emulator import device_page, sso_oidc, sso_portal, sts
+from traycred.emulator import device_page, federation, sso_oidc, sso_portal, sts
 from traycred.emulator.protocol import CallInfo, Request, Response, rest_json_error
 from traycred.emulator.scenario import Scenario
 from traycred.emulator.state import ApiError, State
@@ -362,6 +362,14 @@ class Emulator:
         for (method, path), name in device_page.ROUTES.items():
             routes[method, path] = _Route(
                 device_page.SERVICE, fixed(name), page_handler, device_page.error_response
+            )
+        signin = federation.Federation(self.state)
+        for method, path in federation.ROUTES:
+            routes[method, path] = _Route(
+                federation.SERVICE,
+                federation.operation_of,
+                signin.handle,
+                federation.error_response,
             )
         return routes
 
