@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("daemon", help="the refresh timer without a GUI")
     sub.add_parser("doctor", help="check keyring, permissions, shadowed profiles, overrides")
-    sub.add_parser("demo", help="the tray against a built-in local AWS emulator")
+    p = sub.add_parser("demo", help="the tray against a built-in local AWS emulator")
+    p.add_argument("--backend", choices=("qt", "pystray"), default="qt")
+    p.add_argument("--no-tray", action="store_true", help=argparse.SUPPRESS)
 
     sso = sub.add_parser("sso", help="SSO discovery: accounts, roles, profiles")
     sso_sub = sso.add_subparsers(dest="sso_command", metavar="ACTION", required=True)
