@@ -134,6 +134,41 @@ def dialogs(out: Path) -> list[Path]:
 
     shots.append(("dialog-about.png", AboutDialog([("Keyring", "SecretService (GNOME)")])))
 
+    from types import MappingProxyType
+
+    from traycred.settings import ProfileSettings, Settings
+    from traycred.ui.qt.dialogs.import_keys_dialog import ImportKeysDialog
+    from traycred.ui.qt.dialogs.settings_dialog import SettingsDialog
+
+    settings = Settings(
+        default_profile="deploy",
+        profiles=MappingProxyType(
+            {
+                "admin": ProfileSettings(managed=True),
+                "deploy": ProfileSettings(managed=True, output="deploy-live"),
+                "dev-admin": ProfileSettings(managed=True),
+            }
+        ),
+    )
+    shots.append(
+        (
+            "dialog-settings.png",
+            SettingsDialog(
+                settings, profiles=["admin", "alice", "deploy", "dev-admin"], start_at_login=True
+            ),
+        )
+    )
+    shots.append(
+        (
+            "dialog-import-keys.png",
+            ImportKeysDialog(
+                {"ci": "AKIAEXAMPLECIUSER001", "legacy": "AKIAIOSFODNN7EXAMPLE"},
+                keyring="SecretService (GNOME)",
+                credentials_file="~/.aws/credentials",
+            ),
+        )
+    )
+
     written: list[Path] = []
     for name, widget in shots:
         widget.show()

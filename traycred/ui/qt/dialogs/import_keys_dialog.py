@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
@@ -75,6 +75,16 @@ class ImportKeysDialog(TrayDialog):
             self._list.addTopLevelItem(item)
         self._list.itemChanged.connect(lambda _item, _column: self._revalidate())
         self._list.setVisible(bool(self._keys))
+        self._list.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        if self._keys:
+            # As tall as its rows (up to eight), so a short list does not leave a blank pane.
+            first = self._list.topLevelItem(0)
+            row = self._list.visualItemRect(first).height() if first is not None else 0
+            row = max(row, self._list.fontMetrics().height() + 6)
+            shown = min(len(self._keys), 8)
+            self._list.setFixedHeight(
+                self._list.header().sizeHint().height() + shown * row + 2 * self._list.frameWidth()
+            )
 
         steps = QLabel(self)
         steps.setObjectName("steps")
@@ -109,9 +119,19 @@ class ImportKeysDialog(TrayDialog):
         layout.addWidget(self._list)
         layout.addWidget(steps)
         layout.addWidget(self._problem)
+        layout.addStretch(1)
         layout.addWidget(self._buttons)
         self.setMinimumWidth(520)
         self._revalidate()
+
+    def sizeHint(self) -> QSize:
+        # Qt sizes wrapped labels for a narrow width; ask for the height at the real width.
+        hint = super().sizeHint()
+        width = max(hint.width(), self.minimumWidth())
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            return QSize(width, layout.heightForWidth(width))
+        return hint
 
     # -- the API ---------------------------------------------------------------------------
 
