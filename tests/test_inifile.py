@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from traycred.inifile import IniDocument, IniEditError
+from traycred.inifile import IniDocument, IniEditError, _scan, _split
 
 
 def configparser_view(data: bytes) -> dict[str, dict[str, str]]:
@@ -110,6 +110,25 @@ def test_sections_read_exactly_as_configparser_reads_them(text: str) -> None:
         return  # configparser folds [DEFAULT] into every section; the editor does not
     assert document.sections() == expected
     assert document.problems == ()
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(ini_text(), sectioned_text()))
+def test_the_fast_section_finder_agrees_with_the_full_reader(text: str) -> None:
+    # Parsing only finds section starts (fast); options are read per section when needed.
+    # Both follow configparser's rules and must cut every file, even a broken one, alike.
+    lines = text.splitlines(keepends=True)
+    full_preamble, full = _scan(lines)
+    fast_preamble, fast = _split(lines)
+    assert fast_preamble == full_preamble
+    assert [(s.name, s.lines) for s in fast] == [(s.name, s.lines) for s in full]
+    for quick, complete in zip(fast, full, strict=True):
+        assert quick.items() == complete.items()
+        assert (quick.content_end, quick.end_has_option, quick.end_indent) == (
+            complete.content_end,
+            complete.end_has_option,
+            complete.end_indent,
+        )
 
 
 @st.composite

@@ -22,6 +22,8 @@ _BOM = "\ufeff"
 # Python's universal newlines (what configparser sees when botocore opens the file) end a line at
 # \r\n, \r or \n, and nowhere else (not at the other characters str.splitlines() knows).
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# str.splitlines() is several times faster and agrees when none of these is in the text.
+_OTHER_BREAKS_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SECTCRE = configparser.RawConfigParser.SECTCRE
 _OPTCRE = configparser.RawConfigParser.OPTCRE
 _COMMENT_STARTS = ("#", ";")
@@ -59,11 +61,22 @@ class _Entry:
 class _Section:
     """A header line and its body lines (each line keeps its own ending)."""
 
-    __slots__ = ("content_end", "end_has_option", "end_indent", "entries", "lines", "name")
+    __slots__ = (
+        "content_end",
+        "detailed",
+        "end_has_option",
+        "end_indent",
+        "entries",
+        "lines",
+        "name",
+    )
 
     def __init__(self, name: str, header: str) -> None:
         self.name = name
         self.lines = [header]
+        # Parsing a file only finds where sections start; options are read when first needed,
+        # so an update of one section in a big file reads one section in detail.
+        self.detailed = True
         self.entries: list[_Entry] = []
         # lines[:content_end] is the header through the last key or continuation line; the
         # comments and blank lines after it may describe the next section, so edits keep them.
@@ -73,8 +86,18 @@ class _Section:
         self.end_has_option = False
         self.end_indent = 0
 
+    def detail(self) -> _Section:
+        if not self.detailed:
+            full = _section_of(self.lines)
+            self.entries = full.entries
+            self.content_end = full.content_end
+            self.end_has_option = full.end_has_option
+            self.end_indent = full.end_indent
+            self.detailed = True
+        return self
+
     def items(self) -> dict[str, str]:
-        return {entry.key: entry.value for entry in self.entries}
+        return {entry.key: entry.value for entry in self.detail().entries}
 
 
 def _indent(line: str) -> int:
@@ -165,6 +188,49 @@ def _scan(
     return preamble, sections
 
 
+def _split(lines: Iterable[str]) -> tuple[list[str], list[_Section]]:
+    """Where sections start: the same reading rules as _scan, reduced to what decides whether a
+    line is a header (is an option open, and at which indent)."""
+    preamble: list[str] = []
+    sections: list[_Section] = []
+    target = preamble
+    in_section = False
+    option_open = False
+    indent_level = 0
+    sectcre_match = _SECTCRE.match
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            target.append(line)
+            continue
+        first = stripped[0]
+        if first == "#" or first == ";":
+            target.append(line)
+            continue
+        # The first non-space character's first occurrence is where the indent ends.
+        indent = line.find(first)
+        if option_open and indent > indent_level:
+            target.append(line)
+            continue
+        indent_level = indent
+        if first == "[":
+            match = sectcre_match(stripped)
+            if match is not None:
+                section = _Section(match.group("header"), line)
+                section.detailed = False
+                sections.append(section)
+                target = section.lines
+                in_section = True
+                option_open = False
+                continue
+        target.append(line)
+        # An option opens when the line has a delimiter after a non-empty name; a line with
+        # no delimiter is an error to configparser, which leaves the previous option open.
+        if in_section and ("=" in stripped or ":" in stripped):
+            option_open = first != "=" and first != ":"
+    return preamble, sections
+
+
 def _section_of(lines: list[str]) -> _Section:
     """Re-read one section's lines (configparser's state resets at a header, so a section reads
     the same on its own as inside its file)."""
@@ -178,6 +244,7 @@ def _header_survives(previous: _Section | None, following: _Section) -> bool:
     reads an indented line after an option as that option's continuation)."""
     if previous is None:
         return True
+    previous.detail()
     indent = _indent(following.lines[0])
     return not (previous.end_has_option and indent > previous.end_indent)
 
@@ -209,8 +276,14 @@ class IniDocument:
         self._by_name: dict[str, list[_Section]] = {}
         for section in sections:
             self._by_name.setdefault(section.name, []).append(section)
-        self.problems: tuple[Problem, ...] = ()
         self.newline = "\n"
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """What configparser would reject in the document as it is now, by line number."""
+        found: list[Problem] = []
+        _scan(self._all_lines(), found)
+        return tuple(found)
 
     @classmethod
     def parse(cls, data: bytes) -> IniDocument:
@@ -219,10 +292,12 @@ class IniDocument:
         bom = text.startswith(_BOM)
         if bom:
             text = text[1:]
-        problems: list[Problem] = []
-        preamble, sections = _scan(_LINE_RE.findall(text), problems)
+        if _OTHER_BREAKS_RE.search(text) is None:
+            lines = text.splitlines(keepends=True)
+        else:
+            lines = _LINE_RE.findall(text)
+        preamble, sections = _split(lines)
         document = cls(bom, preamble, sections)
-        document.problems = tuple(problems)
         crlf = text.count("\r\n")
         document.newline = "\r\n" if crlf > text.count("\n") - crlf else "\n"
         return document
@@ -294,6 +369,7 @@ class IniDocument:
         """Replace the options of [name] wholesale, keeping its header line and position, and
         the comments and blank lines after its last option (they may describe what follows)."""
         index, old = self._only(name)
+        old.detail()
         header = old.lines[0]
         if header == header.rstrip("\r\n"):
             header += self.newline
@@ -331,6 +407,7 @@ class IniDocument:
         inside its configparser span). Comments after its last option stay, as they may
         describe what follows; nothing before its header is touched."""
         index, old = self._only(name)
+        old.detail()
         previous = self._sections[index - 1] if index > 0 else None
         following = self._sections[index + 1] if index + 1 < len(self._sections) else None
         if following is not None and not _header_survives(previous, following):
@@ -350,6 +427,7 @@ class IniDocument:
         """Delete the options `keys` (any case, every occurrence, with their continuation
         lines) from [name]; other lines stay. Returns how many options were deleted."""
         index, old = self._only(name)
+        old.detail()
         wanted = {key.lower() for key in keys}
         doomed: set[int] = set()
         deleted = 0
