@@ -304,6 +304,17 @@ def test_problems_name_the_line_configparser_rejects() -> None:
     ]
 
 
+def test_a_bom_and_bytes_that_are_not_utf8_are_problems_botocore_cannot_read() -> None:
+    data = b"\xef\xbb\xbf[default]\n# caf\xe9\nk = v\n"
+    document = IniDocument.parse(data)
+    assert [(p.line, p.message) for p in document.problems] == [
+        (1, "the file starts with a byte-order mark (BOM)"),
+        (2, "line holds bytes that are not UTF-8"),
+    ]
+    assert document.items("default") == {"k": "v"}  # the editor reads it all the same
+    assert document.to_bytes() == data
+
+
 def test_an_edit_that_would_swallow_an_indented_header_is_refused() -> None:
     # "  [b]" is a header here only because [a]'s option is indented as deep; after a body
     # written at column 0 configparser would read it as a continuation of that option.

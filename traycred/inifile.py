@@ -24,6 +24,8 @@ _BOM = "\ufeff"
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # str.splitlines() is several times faster and agrees when none of these is in the text.
 _OTHER_BREAKS_RE = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# surrogateescape decodes each byte that is not UTF-8 to one of these.
+_UNDECODABLE_RE = re.compile("[\udc80-\udcff]")
 _SECTCRE = configparser.RawConfigParser.SECTCRE
 _OPTCRE = configparser.RawConfigParser.OPTCRE
 _COMMENT_STARTS = ("#", ";")
@@ -280,10 +282,20 @@ class IniDocument:
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        """What configparser would reject in the document as it is now, by line number."""
+        """What configparser would reject in the document as it is now, by line number.
+
+        Besides INI errors: a byte-order mark, and bytes that are not UTF-8 (botocore opens
+        the file in the locale's encoding, UTF-8 on Linux and macOS, and fails on both).
+        """
         found: list[Problem] = []
-        _scan(self._all_lines(), found)
-        return tuple(found)
+        if self._bom:
+            found.append(Problem(1, "the file starts with a byte-order mark (BOM)"))
+        lines = list(self._all_lines())
+        for number, line in enumerate(lines, start=1):
+            if _UNDECODABLE_RE.search(line):
+                found.append(Problem(number, "line holds bytes that are not UTF-8"))
+        _scan(lines, found)
+        return tuple(sorted(found, key=lambda problem: problem.line))
 
     @classmethod
     def parse(cls, data: bytes) -> IniDocument:
