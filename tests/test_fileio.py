@@ -22,6 +22,13 @@ def test_atomic_write_creates_private_file_and_folder(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["credentials"]
 
 
+def test_every_folder_traycred_creates_is_private(tmp_path: Path) -> None:
+    target = tmp_path / "fresh" / ".aws" / "sso" / "cache" / "token.json"
+    fileio.atomic_write(target, b"{}")
+    for folder in (tmp_path / "fresh", tmp_path / "fresh" / ".aws", target.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
 def test_atomic_write_follows_a_symlinked_file(tmp_path: Path) -> None:
     real = tmp_path / "dotfiles" / "credentials"
     real.parent.mkdir()

@@ -247,11 +247,13 @@ class CredentialsStore:
         if ACCESS_KEY_ID in items or SECRET_ACCESS_KEY in items:
             raise ForeignSectionError(
                 f"[{name}] holds credentials traycred did not write (your own keys?).",
+                section=name,
                 hint=f"Move them to the keyring with `traycred keys import {name}`, "
                 "or choose another output name for this profile.",
             )
         raise ForeignSectionError(
             f"[{name}] in {self.path} holds settings traycred did not write.",
+            section=name,
             hint="Remove that section yourself, or choose another output name for this profile.",
         )
 

@@ -43,6 +43,10 @@ class CredentialsFileError(TraycredError):
 class ForeignSectionError(CredentialsFileError):
     """traycred would have to overwrite a section it does not own."""
 
+    def __init__(self, message: str, *, section: str, hint: str | None = None) -> None:
+        self.section = section
+        super().__init__(message, hint=hint)
+
 
 class KeyringError(TraycredError):
     """The OS keyring is missing, locked, refused access, or did not answer in time."""

@@ -27,8 +27,20 @@ def ensure_private_dir(folder: Path) -> None:
     """Create `folder` (and parents) with mode 0700 where traycred creates them."""
     if folder.is_dir():
         return
+    if folder.exists():
+        raise CredentialsFileError(
+            f"Cannot use {folder}: it is a file, not a folder.", hint="Move that file away."
+        )
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     try:
-        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        # Each folder traycred creates is 0700, not just the last one (mkdir(parents=True)
+        # would give the intermediate ones the umask's default mode).
+        for each in reversed(missing):
+            each.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     except OSError as exc:
         raise CredentialsFileError(
             f"Cannot create folder {folder}: {exc.strerror}.",
@@ -55,7 +67,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> N
     """
     target = path.resolve() if path.is_symlink() else path
     ensure_private_dir(target.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CredentialsFileError(
+            f"Cannot write {path}: {exc.strerror}.",
+            hint="Check that its folder exists and is writable.",
+        ) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
