@@ -99,6 +99,9 @@ class ProfileOutcome:
 
 @dataclass(frozen=True)
 class RefreshReport:
+    """What one refresh did. `notes`: one summary for the whole run (the outcomes' own `notes`
+    say the same per profile, for a front end showing one profile)."""
+
     outcomes: tuple[ProfileOutcome, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
@@ -347,15 +350,28 @@ class Engine:
         seen: tuple[str, ...],
         memo: _RunMemo | None,
     ) -> _Built:
-        from traycred.providers import static
-
         if name in seen:
             raise ConfigError(f"Profile {name} is its own source ({' -> '.join((*seen, name))}).")
         profile = self.profile(name)
-        settings = self.settings()
-        kind = profile.kind
+        if profile.kind is Kind.ASSUME_ROLE:
+            return self._build_role(profile, self.settings(), waiting, inherited_mfa, seen, memo)
+        return self._build_kind(profile, profile.kind, waiting, inherited_mfa, as_output=as_output)
+
+    def _build_kind(
+        self,
+        profile: Profile,
+        kind: Kind,
+        waiting: tuple[str, ...],
+        inherited_mfa: str | None,
+        *,
+        as_output: bool,
+    ) -> _Built:
+        """`profile` obtained as `kind`: its own kind, or (as a role's source) its base kind."""
+        from traycred.providers import static
+
+        name = profile.name
         if kind in LONG_TERM_KINDS:
-            key = self._long_term_key(profile)
+            key = self._long_term_key(profile, kind)
             serial = profile.mfa_serial or inherited_mfa
             if not as_output and serial is None and self.mfa_sessions.get(name) is None:
                 # Nothing to save a prompt for: sign AssumeRole with the long-term key itself.
@@ -367,7 +383,7 @@ class Engine:
                     base=name,
                     key=key,
                     mfa_serial=serial,
-                    duration_seconds=settings.mfa_session_seconds,
+                    duration_seconds=self.settings().mfa_session_seconds,
                     prompter=self.active_prompter,
                     waiting=waiting,
                     cache=self.mfa_sessions,
@@ -388,14 +404,50 @@ class Engine:
             from traycred.providers.sso_role import SsoRoleProvider
 
             return _Built(SsoRoleProvider(profile, self.sso_tokens), role_session=True)
-        if kind is Kind.ASSUME_ROLE:
-            return self._build_role(profile, settings, waiting, inherited_mfa, seen, memo)
         raise ConfigError(f"Profile {name} has no way to get credentials ({kind}).")
 
-    def _long_term_key(self, profile: Profile) -> Provider:
+    def _source_base(self, profile: Profile) -> tuple[Profile, Kind] | None:
+        """The base of `profile`'s chain with the kind it is used as, when that is not its role.
+
+        botocore uses a source profile's own keys even when it also has a role_arn (and a role
+        naming itself as source is signed with its own keys): `Profile.chain` ends there and
+        `base_kind` says how that base is obtained. None when the source is simply built as what
+        it is.
+        """
+        base_kind = profile.base_kind
+        if (
+            profile.source_profile is None
+            or not profile.chain
+            or profile.source_profile != profile.chain[-1]
+            or base_kind is None
+            or base_kind in (Kind.ASSUME_ROLE, Kind.INVALID)
+        ):
+            return None
+        # config().get, not profile(): the base may be unusable as a role yet fine as keys.
+        base = self.config().get(profile.chain[-1])
+        if base.kind is base_kind:
+            return None
+        return base, base_kind
+
+    def _build_base(
+        self,
+        base: Profile,
+        kind: Kind,
+        waiting: tuple[str, ...],
+        inherited_mfa: str | None,
+        memo: _RunMemo | None,
+    ) -> _Built:
+        built = self._build_kind(base, kind, waiting, inherited_mfa, as_output=False)
+        if memo is None or kind in (*LONG_TERM_KINDS, Kind.SESSION_KEYS):
+            return built
+        # Keyed apart from the profile's own role, which the same run may also fetch.
+        key = f"{base.name}\0{kind}"
+        return _Built(_Shared(key, built.provider, memo), built.role_session)
+
+    def _long_term_key(self, profile: Profile, kind: Kind | None = None) -> Provider:
         from traycred.providers import static
 
-        if profile.kind is Kind.KEYRING_KEYS:
+        if (kind or profile.kind) is Kind.KEYRING_KEYS:
             return static.KeyringKeyProvider(self.keystore, profile.name)
         assert profile.static_credentials is not None
         return static.StaticProvider(profile.static_credentials, profile=profile.name)
@@ -416,7 +468,14 @@ class Engine:
         serial = profile.mfa_serial or inherited_mfa
         role_mfa: str | None = None
         source: Provider
-        if profile.source_profile is not None:
+        base = self._source_base(profile)
+        if base is not None:
+            source_kind = base[1]
+            built = self._build_base(base[0], base[1], waiting, serial, memo)
+            source, chained = built.provider, built.role_session
+            if source_kind not in LONG_TERM_KINDS:
+                role_mfa = serial
+        elif profile.source_profile is not None:
             source_kind = self.profile(profile.source_profile).kind
             built = self._build(
                 profile.source_profile,
@@ -462,21 +521,18 @@ class Engine:
 
     def mfa_source(self, name: str) -> tuple[str, str] | None:
         """(base profile, MFA device) when resolving `name` needs an MFA session not yet held."""
+        profile = self.profile(name)
+        if profile.base_kind not in LONG_TERM_KINDS or not profile.chain:
+            return None  # SSO, a process, pasted keys or credential_source at the bottom
+        base = profile.chain[-1]
         inherited: str | None = None
-        seen: set[str] = set()
-        current = self.profile(name)
-        while current.kind is Kind.ASSUME_ROLE and current.source_profile is not None:
-            if current.name in seen:
-                return None
-            seen.add(current.name)
-            inherited = current.mfa_serial or inherited
-            current = self.profile(current.source_profile)
-        if current.kind not in LONG_TERM_KINDS:
+        # The deepest role's mfa_serial wins, as `_build_role` hands it down.
+        for role in profile.chain[:-1]:
+            inherited = self.config().get(role).mfa_serial or inherited
+        serial = self.config().get(base).mfa_serial or inherited
+        if serial is None or self.mfa_sessions.get(base) is not None:
             return None
-        serial = current.mfa_serial or inherited
-        if serial is None or self.mfa_sessions.get(current.name) is not None:
-            return None
-        return current.name, serial
+        return base, serial
 
     # --- resolving ----------------------------------------------------------------------------
 
@@ -638,12 +694,13 @@ class Engine:
             self._remember(succeeded, output, mark_managed)
 
         outcomes = []
+        done_by_name: dict[str, tuple[str, ...]] = {}
         for name in targets:
             if name in errors:
                 outcomes.append(ProfileOutcome(name, error=errors[name]))
                 continue
             credentials = fetched[name]
-            done = tuple(s for s in targets[name] if s in written)
+            done = done_by_name[name] = tuple(s for s in targets[name] if s in written)
             outcomes.append(
                 ProfileOutcome(
                     name,
@@ -652,7 +709,7 @@ class Engine:
                     notes=tuple(self._notes(name, done)),
                 )
             )
-        return RefreshReport(tuple(outcomes))
+        return RefreshReport(tuple(outcomes), notes=self.shadow_notes(done_by_name))
 
     def use(self, name: str) -> ProfileOutcome:
         """Make `name` the default: `[default]` gets its credentials and the choice persists."""
@@ -723,10 +780,11 @@ class Engine:
         for (base, serial), waiting in groups.items():
             from traycred.providers.session_token import SessionTokenProvider
 
-            base_profile = self.profile(base)
+            base_profile = self.config().get(base)
+            base_kind = self.profile(waiting[0]).base_kind
             provider = SessionTokenProvider(
                 base=base,
-                key=self._long_term_key(base_profile),
+                key=self._long_term_key(base_profile, base_kind),
                 mfa_serial=serial,
                 duration_seconds=self.settings().mfa_session_seconds,
                 prompter=self.active_prompter,
@@ -829,27 +887,94 @@ class Engine:
         self.settings_store.update(change)
 
     def _notes(self, name: str, sections: Iterable[str]) -> list[str]:
-        """One line each when what was written is shadowed for SDK tools (SPEC §2.2)."""
-        notes = []
-        profiles = self.config().profiles
-        for section in sections:
-            shadowing = profiles[section].shadowing_keys if section in profiles else ()
-            if not shadowing:
+        return list(self.shadow_notes({name: tuple(sections)}))
+
+    def shadow_notes(self, written: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+        """What to tell the user when SDK tools will not read what was written (SPEC §2.2).
+
+        `written`: profile -> the sections it was written to. Whether a section is shadowed is
+        `config.shadowed_reason`'s call (`role_arn` or SSO role keys in its config section;
+        `credential_process` runs after the credentials file, so it does not shadow). Every
+        shadowed profile of the run goes into one summary line; `[default]` gets its own.
+        """
+        from traycred.config import shadowed_reason
+
+        cfg = self.config()
+        default_keys: tuple[str, ...] = ()
+        keyring: list[str] = []  # roles whose source key only traycred can read
+        own: list[str] = []  # roles SDKs assume themselves
+        sso: list[str] = []  # SSO profiles: SDKs use the shared token cache
+        for name, sections in written.items():
+            profile = cfg.profiles.get(name)
+            if profile is None:
                 continue
-            if section == DEFAULT_SECTION:
-                notes.append(
-                    f"note: [default] in your AWS config has {', '.join(shadowing)}, so SDK tools "
-                    "use that instead of [default] in the credentials file; remove those keys "
-                    "from [default] in the config file to use what traycred wrote."
-                )
-            else:
-                notes.append(
-                    f"note: SDK tools resolve profile {section} from your AWS config "
-                    f"({', '.join(shadowing)}) before the credentials file, so they do their own "
-                    f"login or MFA prompt; to use what traycred wrote, run `traycred refresh "
-                    f"{name} --output {section}-live` or `traycred use {name}`."
-                )
-        return notes
+            for section in sections:
+                if shadowed_reason(profile, section, cfg) is None:
+                    continue
+                target = cfg.profiles[section]
+                keys = tuple(k for k in _SHADOW_NAMED_KEYS if k in target.shadowing_keys)
+                if section == DEFAULT_SECTION:
+                    default_keys = keys
+                elif "role_arn" not in keys:
+                    sso.append(section)
+                elif target.base_kind is Kind.KEYRING_KEYS:
+                    keyring.append(section)
+                else:
+                    own.append(section)
+        notes: list[str] = []
+        parts: list[str] = []
+        if keyring:
+            parts.append(
+                f"{_names(keyring)} they cannot resolve (the source key is in the keyring, "
+                "which SDKs do not read)"
+            )
+        if own:
+            parts.append(
+                f"{_names(own)} they assume themselves (with their own MFA prompt where one is "
+                "needed)"
+            )
+        if sso:
+            parts.append(
+                f"{_names(sso)} they get through the SSO sign-in they share with traycred (no "
+                "new login needed)"
+            )
+        roles = [*keyring, *own]
+        if roles:
+            first = roles[0]
+            parts.append(
+                "to have SDKs use what traycred wrote for a role, give it another output name "
+                f"(`traycred refresh {first} --output {first}-live`) or make it the default "
+                f"(`traycred use {first}`)"
+            )
+        if parts:
+            shadowed = [*roles, *sso]
+            notes.append(
+                f"note: SDK tools resolve {_names(shadowed)} from your AWS config and skip "
+                f"{_names(shadowed, brackets=True)} of the credentials file: "
+                f"{'; '.join(parts)}."
+            )
+        if default_keys:
+            notes.append(
+                f"note: [default] in your AWS config has {', '.join(default_keys)}, so SDK tools "
+                "use that instead of [default] in the credentials file; remove those keys "
+                "from [default] in the config file to use what traycred wrote."
+            )
+        return tuple(notes)
+
+
+# The keys `config.shadowed_reason` counts as shadowing, named in the notes.
+_SHADOW_NAMED_KEYS = ("role_arn", "sso_account_id", "sso_role_name")
+_NAMES_SHOWN = 5
+
+
+def _names(names: Sequence[str], *, brackets: bool = False) -> str:
+    """`a, b and c` (at most a few, then `and N more`)."""
+    shown = [f"[{n}]" if brackets else n for n in dict.fromkeys(names)]
+    if len(shown) > _NAMES_SHOWN:
+        return f"{', '.join(shown[:_NAMES_SHOWN])} and {len(shown) - _NAMES_SHOWN} more"
+    if len(shown) == 1:
+        return shown[0]
+    return f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _files_stamp(config: AwsConfig) -> tuple[int, int]:
@@ -894,12 +1019,20 @@ class SchedulerEngine:
         return f"source:{resolved.base}"
 
     def expiry(self, profile: str) -> datetime | None:
+        return self.expiries([profile])[profile]
+
+    def expiries(self, profiles: Iterable[str]) -> dict[str, datetime | None]:
+        """`expiry` of each profile from one read of the settings and the credentials file."""
         settings = self.engine.settings()
-        section = settings.output_for(profile)
-        if settings.default_profile == profile and not settings.profile(profile).managed:
-            section = DEFAULT_SECTION
-        owned = self.engine.credentials_store.owned_sections().get(section)
-        return owned.expiration if owned is not None else None
+        owned = self.engine.credentials_store.owned_sections()
+        found: dict[str, datetime | None] = {}
+        for profile in profiles:
+            section = settings.output_for(profile)
+            if settings.default_profile == profile and not settings.profile(profile).managed:
+                section = DEFAULT_SECTION  # a default not kept fresh itself: only [default]
+            written = owned.get(section)
+            found[profile] = written.expiration if written is not None else None
+        return found
 
     def refresh(
         self, profiles: Sequence[str], *, mfa_code: str | None = None, interactive: bool = False
