@@ -19,7 +19,7 @@ from tests.test_engine import store_keys, write_config
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import ALICE_MFA_SERIAL
 from traycred.errors import AwsError, MfaCodeNeededError, UsageError
-from traycred.prompt.base import MfaRequest
+from traycred.prompt.base import MfaRequest, SignInRequest
 from traycred.prompt.noninteractive import NonInteractivePrompter
 from traycred.prompt.terminal import prompter_for_cli
 
@@ -134,3 +134,44 @@ def test_terminal_prompt_is_hidden_rechecks_and_shows_aws_message(
     assert code == 0
     assert "123456" not in terminal.seen  # hidden input: never echoed
     assert emulator.count("GetSessionToken") == 2
+
+
+def test_terminal_sign_in_says_who_waits_when_the_code_expires_and_how_to_cancel() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from traycred.prompt.terminal import show_sign_in
+
+    expires = datetime(2030, 5, 17, 9, 30, tzinfo=UTC)
+    request = SignInRequest(
+        session="demo",
+        profiles=("prod-ro", "dev-admin"),
+        user_code="WDKX-QRPL",
+        verification_uri="https://device.sso.us-east-1.amazonaws.com/",
+        verification_uri_complete="https://device.sso.us-east-1.amazonaws.com/?user_code=WDKX-QRPL",
+        expires_at=expires,
+    )
+    out = io.StringIO()
+    show_sign_in(
+        request, open_browser=False, out=out, can_cancel=True, now=expires - timedelta(minutes=10)
+    )
+    lines = out.getvalue().splitlines()
+    local = expires.astimezone().strftime("%H:%M")
+    assert lines == [
+        "Sign in to SSO session demo for profiles prod-ro and dev-admin:",
+        "  https://device.sso.us-east-1.amazonaws.com/?user_code=WDKX-QRPL",
+        "  Code: WDKX-QRPL   (check that the page shows it; or open "
+        "https://device.sso.us-east-1.amazonaws.com/ and type it)",
+        f"  The code expires at {local} (in 10 min); waiting for your approval, Ctrl-C cancels.",
+    ]
+    # Without a person at a terminal (piped stdin), Ctrl-C is not offered; many profiles are cut.
+    out = io.StringIO()
+    many = tuple(f"p{i}" for i in range(9))
+    show_sign_in(
+        SignInRequest("demo", many, "WDKX-QRPL", "u", "u?c", expires),
+        open_browser=False,
+        out=out,
+        now=expires - timedelta(seconds=90),
+    )
+    text = out.getvalue()
+    assert "for profiles p0, p1, p2, p3 and 5 more:" in text
+    assert "(in 2 min); waiting for approval." in text and "Ctrl-C" not in text

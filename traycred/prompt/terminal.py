@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import math
 import os
 import stat
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
 from traycred.errors import CancelledError, UsageError
@@ -26,13 +28,34 @@ def describe_request(request: MfaRequest) -> str:
     return f"MFA code for {request.mfa_serial} ({noun} {', '.join(request.profiles)})"
 
 
-def show_sign_in(request: SignInRequest, *, open_browser: bool, out: TextIO | None = None) -> None:
-    """Print the verification URL and user code, and open the browser when asked to."""
+def show_sign_in(
+    request: SignInRequest,
+    *,
+    open_browser: bool,
+    out: TextIO | None = None,
+    can_cancel: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Print who waits, the URL with the user code beside it, and when the code expires; open
+    the browser when asked to. `can_cancel`: a person at a terminal can press Ctrl-C."""
     stream = out or sys.stderr
+    waiting = ""
+    if request.profiles:
+        noun = "profile" if len(request.profiles) == 1 else "profiles"
+        waiting = f" for {noun} {_join(request.profiles)}"
+    expires = request.expires_at
+    left = max(0, math.ceil((expires - (now or datetime.now(UTC))).total_seconds() / 60))
+    until = f"The code expires at {expires.astimezone().strftime('%H:%M')} (in {left} min)"
+    if can_cancel:
+        until += "; waiting for your approval, Ctrl-C cancels."
+    else:
+        until += "; waiting for approval."
     print(
-        f"Sign in to SSO session {request.session} at {request.verification_uri_complete}\n"
-        f"and check that the page shows the code {request.user_code} "
-        f"(or open {request.verification_uri} and enter it).",
+        f"Sign in to SSO session {request.session}{waiting}:\n"
+        f"  {request.verification_uri_complete}\n"
+        f"  Code: {request.user_code}   (check that the page shows it; or open "
+        f"{request.verification_uri} and type it)\n"
+        f"  {until}",
         file=stream,
         flush=True,
     )
@@ -40,7 +63,15 @@ def show_sign_in(request: SignInRequest, *, open_browser: bool, out: TextIO | No
         from traycred.sso.browser import open_url
 
         if not open_url(request.verification_uri_complete):
-            print("Could not open a browser: open the URL above yourself.", file=stream)
+            print("  Could not open a browser: open the URL above yourself.", file=stream)
+
+
+def _join(names: tuple[str, ...], shown: int = 4) -> str:
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def show_sign_in_finished(request: SignInRequest, error: str | None) -> None:
@@ -71,7 +102,7 @@ class TerminalPrompter:
         raise CancelledError("No valid MFA code was entered.")
 
     def sign_in_started(self, request: SignInRequest) -> None:
-        show_sign_in(request, open_browser=self.open_browser)
+        show_sign_in(request, open_browser=self.open_browser, can_cancel=True)
 
     def sign_in_cancelled(self) -> bool:
         return False
