@@ -239,6 +239,50 @@ def test_files_are_private_and_the_console_opens_for_a_demo_role(
             assert ">audit</b>" in page.read().decode()
 
 
+def _start_tray_demo(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, list[int]]:
+    """`traycred demo` with its tray; returns once the tray's channel socket is up."""
+    if not os.environ.get("DISPLAY") or not os.environ.get("TRAYCRED_TRAY_HOST"):
+        from tests.fixtures.system import require_system
+
+        require_system("no X server with a tray host: run the tests with scripts/run-tests")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "traycred", "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    folder: Path | None = None
+    while time.monotonic() < deadline and folder is None:
+        folders = list(tmp_path.glob("traycred-demo-*"))
+        folder = folders[0] if folders else None
+        time.sleep(0.05)
+    assert folder is not None, "no demo folder"
+    # The tray's channel socket (its single-instance lock) appears in the demo's run dir.
+    run_dir = folder / "run"
+    while time.monotonic() < deadline and not any(run_dir.glob("*.sock")):
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.1)
+    assert any(run_dir.glob("*.sock")), "the tray never started"
+    children = _tray_children(folder)
+    assert len(children) == 1
+    # Ready when the tray handles SIGTERM itself (its Qt event loop is about to run).
+    status = Path(f"/proc/{children[0]}/status")
+    while time.monotonic() < deadline and not _catches_sigterm(status):
+        time.sleep(0.05)
+    return process, folder, children
+
+
+def _catches_sigterm(status: Path) -> bool:
+    for line in status.read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
 def _tray_children(folder: Path) -> list[int]:
     """Pids of `traycred tray` processes whose environment points into `folder`."""
     found = []
@@ -257,40 +301,28 @@ def _tray_children(folder: Path) -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_tray_runs_against_the_demo_and_sigterm_stops_everything(tmp_path: Path) -> None:
-    if not os.environ.get("DISPLAY") or not os.environ.get("TRAYCRED_TRAY_HOST"):
-        from tests.fixtures.system import require_system
-
-        require_system("no X server with a tray host: run the tests with scripts/run-tests")
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "traycred", "demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    process, folder, _ = _start_tray_demo(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        folder: Path | None = None
-        while time.monotonic() < deadline and folder is None:
-            folders = list(tmp_path.glob("traycred-demo-*"))
-            folder = folders[0] if folders else None
-            time.sleep(0.05)
-        assert folder is not None, "no demo folder"
-        # The tray's channel socket (its single-instance lock) appears in the demo's run dir.
-        run_dir = folder / "run"
-        while time.monotonic() < deadline and not any(run_dir.glob("*")):
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.1)
-        assert any(run_dir.glob("*")), "the tray never started"
-        children = _tray_children(folder)
-        assert children
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 0, err
         assert not folder.exists()
         assert _tray_children(folder) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_when_the_tray_quits_the_demo_cleans_up_and_ends(tmp_path: Path) -> None:
+    process, folder, (tray,) = _start_tray_demo(tmp_path)
+    try:
+        os.kill(tray, signal.SIGTERM)  # the tray quits as from its menu's Quit
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert not folder.exists()
+        assert "removed" in err
     finally:
         if process.poll() is None:
             process.kill()

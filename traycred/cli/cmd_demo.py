@@ -23,6 +23,11 @@ TRAY_STOP_SECONDS = 15.0
 READY_LINE = "# traycred demo ready"
 
 
+_STOP_SIGNALS = {int(signal.SIGINT), int(signal.SIGTERM)} | (
+    {int(signal.SIGHUP)} if hasattr(signal, "SIGHUP") else set()
+)
+
+
 class _Stop(BaseException):
     """A termination signal arrived (BaseException, so no `except Exception` swallows it)."""
 
@@ -66,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             stdin=subprocess.DEVNULL,
         )
         code = tray.wait()
+        if code < 0 and -code in _STOP_SIGNALS:
+            code = 0  # asked to stop (a logout, `kill`): the demo ends as with Quit
         if code != 0:
             print(f"traycred demo: the tray stopped with exit code {code}.", file=sys.stderr)
     except (KeyboardInterrupt, _Stop):
