@@ -39,6 +39,7 @@ DEFECTS = (
 # Defects that make a file unreadable for botocore (and so for traycred).
 UNREADABLE = frozenset(DEFECTS) - {"loop"}
 COMMANDS = (("profiles",), ("refresh", "{p}"), ("keys", "import", "--yes"), ("use", "{p}"))
+PROFILES_IN_HUGE = 6_000
 NAMES = st.sampled_from(["dev", "prod", "ops", "ci", "qa", "stage", "data", "web"])
 ROLE = "arn:aws:iam::111111111111:role/deploy"
 
@@ -193,11 +194,11 @@ def test_broken_files_give_one_clear_line_and_stay_untouched(
 
 
 def huge_config(defect_at_end: str | None) -> bytes:
-    """About 3 MB: 12,000 profiles with long comments; optionally one defect at the very end."""
+    """About 3 MB: 6,000 profiles with long comments; optionally one defect at the very end."""
     parts = []
-    for n in range(12_000):
+    for n in range(PROFILES_IN_HUGE):
         parts.append(
-            f"# {'notes about this account ' * 8}\n[profile p{n:05d}]\nregion = eu-west-1\n"
+            f"# {'notes about this account ' * 18}\n[profile p{n:05d}]\nregion = eu-west-1\n"
             f"role_arn = arn:aws:iam::{n:012d}:role/r\nsource_profile = base\n\n"
         )
     parts.append("[profile base]\nregion = us-east-1\ncredential_process = /bin/false\n")
@@ -241,14 +242,15 @@ def test_huge_valid_files_are_read(
     credentials = aws / "credentials"
     credentials.write_bytes(
         b"".join(
-            b"[tool-%d]\nendpoint = https://example.invalid/%d\n\n" % (n, n) for n in range(60_000)
+            b"[tool-%d]\nendpoint = https://example.invalid/%d\nblob = %s\n\n" % (n, n, b"x" * 400)
+            for n in range(6_000)
         )
     )
     before = credentials.read_bytes()
     assert len(before) > 2_500_000
     code, out, err = run_in_process(capsys, ["profiles"])
     assert code == 0, err
-    assert out.count("assume-role") == 12_000
+    assert out.count("assume-role") == PROFILES_IN_HUGE
     assert credentials.read_bytes() == before
 
 

@@ -12,7 +12,7 @@ serialise, write a temporary file, fsync, rename): traycred then renames over it
 lockless tool that read the file before traycred's rename and writes after it drops traycred's
 update, which traycred repairs at its next refresh (the section is simply written again).
 `test_the_window_a_lockless_writer_can_hit` measures that span and prints it (no assertion on
-time): on the development machine (overlay file system) about 1 ms p50 (2 ms max) for a
+time): on the development machine (ext4) about 1 ms p50 (2 ms max) for a
 20-section file and 12 ms p50 (36 ms max) for a 1,000-section one (100 kB). A lockless tool has
 to finish its own write inside that span to lose an edit to traycred.
 """
