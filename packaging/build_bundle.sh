@@ -14,6 +14,10 @@ if [ -z "$PY" ]; then
 fi
 OUT=$(realpath -m "${BUNDLE_DIR:-build/bundle}")
 
+if [ "$(uname -s)" = Linux ] && ! command -v objdump >/dev/null; then
+  echo "PyInstaller needs objdump on Linux: install binutils (apt-get install binutils)." >&2
+  exit 1
+fi
 if ! "$PY" -c 'import PyInstaller' 2>/dev/null; then
   echo "== installing PyInstaller (the 'bundle' extra)"
   "$PY" -m pip install -q 'pyinstaller>=6.10'
