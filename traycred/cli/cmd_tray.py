@@ -1,0 +1,48 @@
+"""`traycred` / `traycred tray [--backend qt|pystray]`: the tray app, one per user.
+
+The channel socket (also the single-instance lock) is taken before Qt or anything heavy loads,
+so a second start is turned away in milliseconds: it asks the running tray to show its menu and
+exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traycred.channel.server import AlreadyRunningError
+
+
+def run(args: argparse.Namespace) -> int:
+    from traycred.channel.server import AlreadyRunningError, ChannelServer
+    from traycred.ui.controller import KIND, TrayService
+
+    backend = getattr(args, "backend", None) or "qt"
+    server = ChannelServer(TrayService(), kind=KIND)
+    try:
+        server.bind()
+    except AlreadyRunningError as exc:
+        return _show_running(exc)
+    try:
+        from traycred.ui.qt.app import run as run_tray
+
+        return run_tray(backend, server=server)
+    finally:
+        server.close()
+
+
+def _show_running(exc: AlreadyRunningError) -> int:
+    from traycred.channel import client
+
+    try:
+        client.call("show_menu")
+    except client.InstanceError as error:
+        print(f"traycred: {exc.message} {error.message}", file=sys.stderr)
+        return 1
+    except client.Unavailable:
+        print(f"traycred: {exc}", file=sys.stderr)
+        return 1
+    print("traycred is already running; its menu is shown.", file=sys.stderr)
+    return 0

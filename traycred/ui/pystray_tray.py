@@ -1,0 +1,156 @@
+"""The pystray backend: the same Pillow icon and menu model, for trays Qt's icon does not reach.
+
+pystray runs its own loop in a daemon thread; menu clicks come back on that thread and are handed
+to the GUI thread by the caller's `trigger`. Qt still runs the dialogs (on the main thread). The
+xorg backend of pystray shows the icon but no menu; `has_menu` tells, so the app can say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from traycred.errors import TraycredError
+from traycred.ui.model import Action, ItemKind, MenuItem, TrayView
+from traycred.ui.notices import Notice
+
+log = logging.getLogger(__name__)
+
+Trigger = Callable[[Action, "str | None"], None]
+ICON_SIZE = 64
+
+
+def load_pystray() -> Any:
+    """Import pystray; without a usable display its import fails with Xlib's errors, not
+    ImportError, so every failure becomes one clear message."""
+    try:
+        import pystray
+    except Exception as exc:
+        raise TraycredError(
+            f"The pystray backend cannot start here ({type(exc).__name__}: {exc}).",
+            hint="Check DISPLAY, or use the Qt backend or `traycred daemon`.",
+        ) from None
+    return pystray
+
+
+def backend_name(pystray: Any) -> str:
+    return str(getattr(pystray.Icon, "__module__", "")).rsplit("._", 1)[-1]
+
+
+def to_pystray_menu(pystray: Any, items: Sequence[MenuItem], trigger: Trigger) -> Any:
+    """The model as a pystray.Menu (radio and check items, submenus, disabled headers)."""
+    entries: list[Any] = []
+    for item in items:
+        if item.kind is ItemKind.SEPARATOR:
+            entries.append(pystray.Menu.SEPARATOR)
+            continue
+        if item.kind is ItemKind.SUBMENU:
+            sub = to_pystray_menu(pystray, item.children, trigger)
+            entries.append(pystray.MenuItem(item.label, sub, enabled=item.enabled))
+            continue
+        if item.kind is ItemKind.HEADER or item.action is None:
+            entries.append(pystray.MenuItem(item.label, None, enabled=False))
+            continue
+        checked = None
+        if item.kind in (ItemKind.RADIO, ItemKind.CHECK):
+            state = item.checked
+            checked = lambda _item, s=state: s  # noqa: E731 - pystray wants a callable
+        action, arg = item.action, item.arg
+        entries.append(
+            pystray.MenuItem(
+                item.label,
+                lambda _icon, _item, a=action, g=arg: trigger(a, g),
+                checked=checked,
+                radio=item.kind is ItemKind.RADIO,
+                enabled=item.enabled,
+            )
+        )
+    return pystray.Menu(*entries)
+
+
+class PystrayTray:
+    """A pystray icon rendering TrayViews; `show`/`notify`/`close` from the GUI thread."""
+
+    def __init__(self, trigger: Trigger, *, name: str = "traycred") -> None:
+        from traycred.ui.icon import IconState, draw_icon
+
+        self._pystray = load_pystray()
+        self._trigger = trigger
+        self._view = TrayView()
+        self.icon = self._pystray.Icon(
+            name, draw_icon(IconState.IDLE, ICON_SIZE).copy(), "traycred", menu=None
+        )
+        self._thread: threading.Thread | None = None
+        self._icon_state: Any = None
+
+    @property
+    def backend(self) -> str:
+        return backend_name(self._pystray)
+
+    @property
+    def has_menu(self) -> bool:
+        return bool(getattr(self.icon, "HAS_MENU", False))
+
+    def no_menu_message(self) -> str:
+        return (
+            f"traycred: pystray's {self.backend} backend shows the icon but no menu on this "
+            "desktop; install PyGObject (gtk/appindicator backends) for a menu, or use the Qt "
+            "backend (`traycred tray`)."
+        )
+
+    @property
+    def view(self) -> TrayView:
+        return self._view
+
+    def start(self) -> None:
+        """Run pystray's loop in a daemon thread (run_detached never lets the process exit)."""
+        self._thread = threading.Thread(target=self._run, name="traycred-pystray", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.icon.run(setup=self._setup)
+        except Exception:
+            log.exception("the pystray icon stopped")
+
+    def _setup(self, icon: Any) -> None:
+        icon.visible = True
+
+    def show(self, view: TrayView) -> None:
+        from traycred.ui.icon import draw_icon
+
+        if view.icon != self._icon_state:
+            self.icon.icon = draw_icon(view.icon, ICON_SIZE).copy()
+            self._icon_state = view.icon
+        if view.tooltip != self.icon.title:
+            self.icon.title = view.tooltip
+        if view.menu != self._view.menu or self.icon.menu is None:
+            self.icon.menu = to_pystray_menu(self._pystray, view.menu, self._trigger)
+            try:
+                self.icon.update_menu()
+            except Exception:  # some backends cannot update before the loop runs
+                log.debug("pystray menu update deferred", exc_info=True)
+        self._view = view
+
+    def notify(self, notice: Notice) -> None:
+        if getattr(self.icon, "HAS_NOTIFICATION", False):
+            try:
+                self.icon.notify(notice.message, notice.title)
+                return
+            except Exception:
+                log.debug("pystray notification failed", exc_info=True)
+        log.warning("%s: %s", notice.title, notice.message)
+
+    def popup_menu(self) -> None:
+        # pystray cannot open its menu programmatically; a notification points at the icon.
+        self.notify(Notice(("menu", ""), "traycred is running", "Click its icon for the menu."))
+
+    def close(self) -> None:
+        try:
+            self.icon.stop()
+        except Exception:
+            log.debug("pystray icon did not stop cleanly", exc_info=True)
+        if self._thread is not None:
+            self._thread.join(5)
