@@ -79,7 +79,9 @@ def setup_file_logging(
         from traycred import paths
 
         folder = paths.log_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from traycred.fileio import ensure_private_dir
+
+    ensure_private_dir(folder)
     path = folder / f"{name}.log"
     # Create it private before the handler opens it: RotatingFileHandler uses the umask.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

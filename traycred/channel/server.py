@@ -98,8 +98,10 @@ class ChannelServer:
             raise
 
     def _ensure_folder(self) -> None:
+        from traycred.fileio import ensure_private_dir
+
+        ensure_private_dir(self.folder)
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             info = self.folder.stat()
         except OSError as exc:
             raise TraycredError(
@@ -301,8 +303,25 @@ class ChannelServer:
             outcomes = self.handler.refresh(profiles, code if isinstance(code, str) else None)
             return {name: _outcome_json(outcome) for name, outcome in outcomes.items()}
         if op == "use":
-            expiration = self.handler.use(_text(args, "profile"))
+            profile = _text(args, "profile")
+            code = args.get("mfa_code")
+            if isinstance(code, str) and code:
+                # Optional in a handler (the daemon's and the tray's have it).
+                use_with_code = getattr(self.handler, "use_with_code", None)
+                if use_with_code is None:
+                    raise UnsupportedOperation("This instance cannot take an MFA code for `use`.")
+                expiration = use_with_code(profile, code)
+            else:
+                expiration = self.handler.use(profile)
             return {"expiration": None if expiration is None else format_iso(expiration)}
+        if op == "resume":
+            names = args.get("names") or []
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise UsageError("`names` must be a list of profile or group names.")
+            resume = getattr(self.handler, "resume", None)
+            if resume is None:
+                raise UnsupportedOperation("This instance cannot be told to resume profiles.")
+            return {"resumed": list(resume(names))}
         if op == "show_menu":
             self.handler.show_menu()
             return {}
