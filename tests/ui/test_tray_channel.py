@@ -1,0 +1,178 @@
+"""The tray as the running instance: the CLI's requests are answered by it, and its dialogs ask.
+
+Also SSO from the menu: a kept-fresh SSO profile whose session ended puts "Sign in to SSO
+session NAME…" on top; signing in through the emulator's approval renews the profile.
+"""
+
+from __future__ import annotations
+
+import configparser
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+from pytestqt.qtbot import QtBot
+
+from traycred.channel import client
+from traycred.channel.server import AlreadyRunningError, ChannelServer
+from traycred.cli import cmd_tray
+from traycred.credentials import Credentials
+from traycred.emulator import Emulator
+from traycred.emulator.scenario import (
+    ADMIN_ROLE_ARN,
+    ALICE_ACCESS_KEY_ID,
+    ALICE_MFA_SERIAL,
+    ALICE_SECRET_ACCESS_KEY,
+    DEMO_ACCOUNT_ID,
+    DEMO_SSO_REGION,
+    DEMO_START_URL,
+)
+from traycred.keystore import Keystore
+from traycred.settings import SettingsStore
+from traycred.ui.controller import KIND, TrayService, create
+from traycred.ui.qt.app import TrayApp
+from traycred.ui.qt.prompter import QtPrompter
+from traycred.ui.qt.tray import QtTray
+from traycred.ui.qt.workers import GuiInvoker
+
+pytestmark = pytest.mark.gui
+
+CONFIG = f"""\
+[default]
+region = us-east-1
+
+[profile alice]
+mfa_serial = {ALICE_MFA_SERIAL}
+
+[profile admin]
+role_arn = {ADMIN_ROLE_ARN}
+source_profile = alice
+
+[sso-session corp]
+sso_start_url = {DEMO_START_URL}
+sso_region = {DEMO_SSO_REGION}
+sso_registration_scopes = sso:account:access
+
+[profile sso-dev]
+sso_session = corp
+sso_account_id = {DEMO_ACCOUNT_ID}
+sso_role_name = ReadOnly
+"""
+WAIT_MS = 20_000
+
+
+class Running:
+    def __init__(self, tray: QtTray, prompter: QtPrompter, home: Path, opened: list[str]):
+        self.tray = tray
+        self.prompter = prompter
+        self.home = home
+        self.opened = opened
+
+    def top(self) -> list[str]:
+        return [a.text() for a in self.tray.menu.actions() if a.text()]
+
+    def action(self, label: str, menu: QMenu | None = None) -> QAction:
+        menu = menu or self.tray.menu
+        return next(a for a in menu.actions() if a.text().startswith(label))
+
+    def credentials(self) -> configparser.ConfigParser:
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(self.home / ".aws" / "credentials")
+        return parser
+
+
+@pytest.fixture
+def running(
+    qtbot: QtBot, isolated_home: Path, real_keyring: str, emulator: Emulator
+) -> Iterator[Running]:
+    aws = isolated_home / ".aws"
+    aws.mkdir(mode=0o700)
+    (aws / "config").write_text(CONFIG)
+    Keystore().set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
+    SettingsStore().update(lambda s: s.with_profile("sso-dev", managed=True))
+    server = ChannelServer(TrayService(), kind=KIND)
+    server.bind()
+    opened: list[str] = []
+    invoker = GuiInvoker()
+    prompter = QtPrompter(invoker, open_url=lambda url: opened.append(url) or True)
+    controller = create(prompter, server=server)
+    app = TrayApp(controller, invoker, prompter)
+    controller.set_listener(app)
+    tray = QtTray(app.trigger, app)
+    app.attach(tray)
+    controller.start()
+    yield Running(tray, prompter, isolated_home, opened)
+    prompter.close()
+    tray.close()
+    controller.stop()
+
+
+def call_in_thread(op: str, args: dict[str, Any] | None = None) -> Future[Any]:
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(client.call(op, args, timeout=60))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+def test_credential_process_waits_for_the_tray_mfa_dialog(qtbot: QtBot, running: Running) -> None:
+    assert client.ping()["kind"] == "tray"  # type: ignore[index]
+    answer = call_in_thread("credentials", {"profile": "admin"})
+    qtbot.waitUntil(lambda: bool(running.prompter.open_mfa_dialogs()), timeout=WAIT_MS)
+    dialog = running.prompter.open_mfa_dialogs()[0]
+    assert dialog.profiles == ("admin",)
+    qtbot.keyClicks(dialog.code_field, "123456")
+    qtbot.keyClick(dialog.code_field, Qt.Key.Key_Return)
+    result = answer.result(30)
+    assert result["AccessKeyId"].startswith("ASIA")
+    assert result["Expiration"]
+
+
+def test_a_second_start_shows_the_running_menu_and_exits(
+    qtbot: QtBot, running: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(AlreadyRunningError):
+        ChannelServer(TrayService(), kind=KIND).bind()
+    shown: list[bool] = []
+    running.tray.menu.aboutToShow.connect(lambda: shown.append(True))
+    # cmd_tray's second start runs on its own thread here, as it would in its own process.
+    rc: Future[int] = Future()
+    threading.Thread(
+        target=lambda: rc.set_result(cmd_tray.run(SimpleNamespace(backend="qt"))), daemon=True
+    ).start()
+    qtbot.waitUntil(lambda: rc.done(), timeout=WAIT_MS)
+    assert rc.result() == 0
+    assert "already running" in capsys.readouterr().err
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT_MS)
+    running.tray.menu.hide()
+
+
+def test_an_ended_sso_session_is_offered_on_top_and_signing_in_renews_the_profile(
+    qtbot: QtBot, running: Running, emulator: Emulator
+) -> None:
+    # Nobody signed in yet: the timer parks sso-dev and the menu offers the sign-in first.
+    qtbot.waitUntil(lambda: running.top()[:1] == ["Sign in to SSO session corp…"], timeout=WAIT_MS)
+    assert running.action("Sign in to SSO session corp…").font().bold()
+    running.action("Sign in to SSO session corp…").trigger()
+
+    qtbot.waitUntil(lambda: bool(running.prompter.sign_in_dialogs()), timeout=WAIT_MS)
+    code = running.prompter.sign_in_dialogs()[0].user_code
+    assert running.opened and code in running.opened[0]
+    emulator.approve(code)
+
+    qtbot.waitUntil(lambda: running.credentials().has_section("sso-dev"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Sign in to SSO session corp…" not in running.top(), timeout=WAIT_MS)
+    assert running.action("sso-dev").text().endswith("min left")
+    assert running.tray.view.icon.value == "fresh"
