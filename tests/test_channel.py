@@ -195,6 +195,47 @@ def test_status_refresh_use_and_show_menu(instance: Instance) -> None:
     assert instance.menu_shown == 1
 
 
+class WithExtras(Instance):
+    """An instance with the optional ops: `use` with a code, and `resume`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codes: list[str | None] = []
+        self.resumed: list[list[str]] = []
+
+    def use_with_code(self, profile: str, mfa_code: str | None) -> datetime | None:
+        self.codes.append(mfa_code)
+        return self.use(profile)
+
+    def resume(self, names: Sequence[str]) -> list[str]:
+        self.resumed.append(list(names))
+        return [n for n in names if not n.startswith("sso:")]
+
+
+def test_use_with_a_code_and_resume_reach_a_handler_that_has_them() -> None:
+    handler = WithExtras()
+    with ChannelServer(handler, kind="daemon"):
+        answer = client.call("use", {"profile": "dev", "mfa_code": "123456"})
+        assert answer == {"expiration": "2031-05-06T07:08:09Z"}
+        assert handler.codes == ["123456"] and handler.default == "dev"
+        assert client.resume(["sso:demo", "prod-ro"]) == ["prod-ro"]
+        assert handler.resumed == [["sso:demo", "prod-ro"]]
+
+
+def test_a_handler_without_the_optional_ops_says_so_and_the_cli_goes_direct(
+    instance: Instance,
+) -> None:
+    with pytest.raises(client.InstanceError) as caught:
+        client.call("use", {"profile": "dev", "mfa_code": "123456"})
+    assert caught.value.kind == protocol.UNSUPPORTED
+    assert instance.default is None
+    assert client.resume(["dev"]) is None
+
+
+def test_resume_with_nobody_running_is_none() -> None:
+    assert client.resume(["dev"]) is None
+
+
 def test_the_daemon_says_it_has_no_menu() -> None:
     with ChannelServer(Daemonish(), kind="daemon"), pytest.raises(client.InstanceError) as caught:
         client.call("show_menu")

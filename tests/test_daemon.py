@@ -298,3 +298,95 @@ def test_daemon_keeps_sso_profiles_fresh_renewing_the_token_with_its_refresh_tok
     assert emu.count("CreateToken", status=200) >= 3  # the sign-in, then refresh-token grants
     state = client.call("status")
     assert {p["group"] for p in state["profiles"]} == {"sso:demo"}
+
+
+def test_refresh_and_use_are_answered_by_the_running_daemon(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    daemon = start_daemon()
+    result = traycred("refresh", "admin", "--mfa-code", "123456")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("admin: [admin] until ")
+    assert short_ttl.count("GetSessionToken") == 1
+    log = log_text()
+    assert "refresh of admin requested over the channel with an MFA code" in log
+    assert "123456" not in log
+    # The daemon marked it kept fresh and keeps it so.
+    state = client.call("status")
+    assert [p["name"] for p in state["profiles"]] == ["admin"]
+    assert state["profiles"][0]["status"] in ("fresh", "refreshing")
+
+    switched = traycred("use", "deploy")
+    assert switched.returncode == 0, switched.stderr
+    assert switched.stdout.startswith("deploy is the default: [default] until ")
+    assert "use deploy requested over the channel" in log_text()
+    state = client.call("status")
+    assert state["default_profile"] == "deploy"
+    assert owned("default") is not None
+    assert short_ttl.count("GetSessionToken") == 1  # the daemon's MFA session served deploy
+    assert client.ping()["pid"] == daemon.pid  # type: ignore[index]
+
+
+def test_a_refresh_the_daemon_cannot_do_alone_is_asked_on_the_terminal(
+    short_ttl: Emulator, start_daemon: Callable[[], subprocess.Popen[str]]
+) -> None:
+    from tests.test_prompt import Terminal
+
+    start_daemon()
+    terminal = Terminal([sys.executable, "-m", "traycred", "refresh", "admin"])
+    try:
+        # The daemon has no MFA session and nobody to ask: this terminal asks instead.
+        terminal.expect(f"MFA code for {ALICE_MFA_SERIAL} (profile admin): ")
+        terminal.send("123456")
+        terminal.expect("admin: [admin] until")
+    finally:
+        code = terminal.close()
+    assert code == 0, terminal.seen
+    assert "refresh of admin requested over the channel" in log_text()
+    assert short_ttl.count("GetSessionToken") == 1
+    # Told to resume, the daemon now keeps admin fresh on the MFA session in the keyring.
+    deadline = time.monotonic() + 10
+    statuses: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        statuses = {p["name"]: p["status"] for p in client.call("status")["profiles"]}
+        if statuses.get("admin") in ("fresh", "refreshing"):
+            break
+        time.sleep(0.1)
+    assert statuses.get("admin") in ("fresh", "refreshing")
+    assert "resume of admin requested over the channel" in log_text()
+
+
+def test_login_tells_the_running_daemon_to_refresh_the_sessions_profiles(
+    emulator_factory: Callable[[Scenario], Emulator],
+    start_daemon: Callable[[], subprocess.Popen[str]],
+    tmp_path: Path,
+) -> None:
+    from tests.test_sso_helpers import browser_script, fast_scenario, write_config
+    from traycred.settings import SettingsStore
+
+    emu = emulator_factory(fast_scenario())
+    write_config()
+    SettingsStore().update(lambda s: s.with_profile("prod-ro", managed=True))
+    start_daemon()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and client.call("status")["overall"] != "needs-user":
+        time.sleep(0.1)
+    assert client.call("status")["profiles"][0]["status"] == "needs-sign-in"
+
+    browser = browser_script(tmp_path, tmp_path / "opened.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "traycred", "login", "prod-ro"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "BROWSER": str(browser)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the running traycred daemon now refreshes prod-ro." in result.stderr
+    assert emu.count("StartDeviceAuthorization") == 1
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and owned("prod-ro") is None:
+        time.sleep(0.1)
+    assert owned("prod-ro") is not None
+    assert "resume of sso:demo, dev-admin, prod-ro requested over the channel" in log_text()

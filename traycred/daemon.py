@@ -62,6 +62,11 @@ class DaemonService:
         self, profiles: Sequence[str], mfa_code: str | None
     ) -> Mapping[str, datetime | Exception]:
         engine, scheduler = self._parts()
+        log.info(
+            "refresh of %s requested over the channel%s",
+            ", ".join(profiles) or "every kept-fresh profile",
+            " with an MFA code" if mfa_code else "",
+        )
         future = scheduler.refresh_now(list(profiles) or None, mfa_code=mfa_code)
         outcomes = future.result(REFRESH_TIMEOUT)
         succeeded = [p for p in profiles if isinstance(outcomes.get(p), datetime)]
@@ -77,11 +82,41 @@ class DaemonService:
         return outcomes
 
     def use(self, profile: str) -> datetime | None:
+        return self.use_with_code(profile, None)
+
+    def use_with_code(self, profile: str, mfa_code: str | None) -> datetime | None:
+        """`use`, with the MFA code the CLI was given (`traycred use P --mfa-code C`)."""
         engine, scheduler = self._parts()
-        with engine.prompting(None):
+        log.info("use %s requested over the channel", profile)
+        prompter = None
+        if mfa_code is not None:
+            from traycred.prompt.noninteractive import NonInteractivePrompter
+
+            prompter = NonInteractivePrompter(mfa_code, stdin_pipe=False)
+        with engine.prompting(prompter):
             outcome = engine.use(profile)
         scheduler.reload()
         return outcome.expiration
+
+    def resume(self, names: Sequence[str]) -> list[str]:
+        """The user acted outside this instance (signed in, gave a code to a direct run, changed
+        the default): re-read the settings and retry the profiles or groups `names` now.
+
+        Returns the kept-fresh profiles that will be retried.
+        """
+        engine, scheduler = self._parts()
+        log.info("resume of %s requested over the channel", ", ".join(names) or "nothing")
+        engine.config(reload=True)
+        scheduler.reload()
+        for name in names:
+            scheduler.resume(name)
+        wanted = set(names)
+        # The snapshot may predate the reload; a profile just added is retried all the same.
+        return [
+            p.name
+            for p in scheduler.snapshot().profiles
+            if p.name in wanted or (p.group is not None and p.group in wanted)
+        ]
 
     def show_menu(self) -> None:
         raise UnsupportedOperation(

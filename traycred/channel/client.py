@@ -167,6 +167,19 @@ def credential_process(profile: str) -> int | None:
     return 0
 
 
+def resume(names: list[str]) -> list[str] | None:
+    """Tell the running instance the user acted outside it (see protocol `resume`).
+
+    Returns the profiles it retries now, or None when no instance took the message.
+    """
+    try:
+        result = call("resume", {"names": names})
+    except (Unavailable, InstanceError):
+        return None
+    resumed = result.get("resumed") if isinstance(result, dict) else None
+    return [str(n) for n in resumed] if isinstance(resumed, list) else []
+
+
 def _has_terminal() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()

@@ -20,7 +20,19 @@ SOCKET_NAME = "traycred.sock"
 LOCK_NAME = "traycred.lock"
 MAX_LINE_BYTES = 1 << 20
 
-OPS = ("ping", "credentials", "status", "refresh", "use", "show_menu")
+# ping -> {pid, kind, version, protocol}
+# credentials {profile} -> {AccessKeyId, SecretAccessKey, SessionToken, Expiration}
+# status -> AppState JSON
+# refresh {profiles, mfa_code?} -> {profile: {ok, expiration} | {ok: false, message, ...}}
+# use {profile, mfa_code?} -> {expiration}
+# resume {names} -> {resumed: [profile]}: the user acted outside the instance (an SSO sign-in
+#   done by `traycred login`, a code given to a direct `refresh`, a new default): re-read the
+#   settings and retry those profiles or groups (`sso:NAME`, `source:NAME`) now.
+# show_menu -> {}
+# There is no `login` op: `traycred login` runs the device flow in its own terminal (the
+# daemon has no screen; the SSO lock across processes already makes a sign-in the tray has open
+# be waited for, not repeated) and then sends `resume`.
+OPS = ("ping", "credentials", "status", "refresh", "use", "resume", "show_menu")
 
 # Error kinds in responses.
 NEEDS_USER = "needs_user"  # exit 3: an MFA code or a sign-in is needed and nobody can ask

@@ -3,6 +3,12 @@
 Prints the user code and the verification URL, opens the browser unless `--no-browser`, and
 exits 0 once the sign-in is approved (1 with the reason on denial, expiry or Ctrl-C). A second
 `login` of the same session started meanwhile waits for this one and uses its token.
+
+The device flow always runs here, even with a tray or daemon running: the user is at this
+terminal (and `--no-browser` is about it), the daemon has no screen, and the SSO lock across
+processes makes a sign-in the tray already has open be waited for rather than repeated. Once
+signed in, the running instance is told (`resume` over the channel) so the session's profiles it
+keeps fresh stop waiting for a sign-in and are refreshed at once.
 """
 
 from __future__ import annotations
@@ -68,4 +74,18 @@ def run(args: argparse.Namespace) -> int:
     until = token.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
     renewal = ", renewed automatically while the session lasts" if token.refresh_token else ""
     print(f"SSO session {session.label}: signed in, valid until {until}{renewal}.")
+    _tell_instance(session.name, profiles)
     return 0
+
+
+def _tell_instance(session: str, profiles: tuple[str, ...]) -> None:
+    """Let a running tray or daemon refresh what waited for this sign-in."""
+    import sys
+
+    from traycred.channel import client
+
+    resumed = client.resume([f"sso:{session}", *profiles])
+    if resumed:
+        info = client.ping() or {}
+        who = f"the running traycred {info.get('kind', 'instance')}"
+        print(f"traycred: {who} now refreshes {', '.join(resumed)}.", file=sys.stderr)

@@ -1,12 +1,27 @@
-"""`traycred refresh [PROFILE ...] [--mfa-code CODE] [--output NAME]`: fetch and write now."""
+"""`traycred refresh [PROFILE ...] [--mfa-code CODE] [--output NAME]`: fetch and write now.
+
+When a tray or daemon is running, it does the refresh (its scheduler then keeps the profiles
+fresh, and two processes never race for the same MFA session); the code given with --mfa-code
+travels over the channel. What it cannot do without the user (no MFA session, an SSO sign-in)
+is asked here when there is a terminal, and the instance is told to pick it up. With no
+instance, or with --output, the refresh runs in this process.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from traycred.credentials import format_iso, utcnow
+from traycred.credentials import format_iso, parse_iso, utcnow
+
+if TYPE_CHECKING:
+    from traycred.prompt.base import Prompter
+    from traycred.settings import Settings
+
+# The instance may wait for its own dialog (the tray's MFA prompt) before answering.
+INSTANCE_TIMEOUT = 900.0
 
 
 def describe_expiry(expiration: datetime | None) -> str:
@@ -21,23 +36,128 @@ def describe_expiry(expiration: datetime | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from traycred.engine import Engine
     from traycred.prompt.terminal import prompter_for_cli
 
-    engine = Engine(prompter_for_cli(args))
-    report = engine.refresh(args.profiles or None, output=args.output)
+    prompter = prompter_for_cli(args)  # checks --mfa-code before anything else
+    names: list[str] = list(dict.fromkeys(args.profiles or ()))
+    instance: dict[str, Any] | None = None
+    if args.output is None:
+        from traycred.channel import client
+
+        instance = client.ping()
+        if instance is not None:
+            answered = _via_instance(names, args.mfa_code, prompter)
+            if answered is not None:
+                return answered
+    return _direct(names, args.output, prompter, tell_instance=instance is not None)
+
+
+def _direct(
+    names: list[str], output: str | None, prompter: Prompter, *, tell_instance: bool
+) -> int:
+    from traycred.engine import Engine
+
+    engine = Engine(prompter)
+    report = engine.refresh(names or None, output=output)
     if not report.outcomes:
-        print(
-            "traycred: no managed profiles to refresh; name one, e.g. `traycred refresh PROFILE`.",
-            file=sys.stderr,
-        )
+        _nothing_to_refresh()
         return 0
     for outcome in report.outcomes:
         if outcome.error is not None:
             print(f"traycred: {outcome.profile}: {outcome.error}", file=sys.stderr)
             continue
-        sections = ", ".join(f"[{s}]" for s in outcome.sections)
-        print(f"{outcome.profile}: {sections} {describe_expiry(outcome.expiration)}")
-        for note in outcome.notes:
-            print(f"traycred: {note}", file=sys.stderr)
+        _print_written(outcome.profile, outcome.sections, outcome.expiration)
+    for note in report.notes:
+        print(f"traycred: {note}", file=sys.stderr)
+    if tell_instance:
+        # A running instance (asked first, or skipped for --output) re-reads the settings and
+        # stops waiting for the user on what this run solved.
+        from traycred.channel import client
+
+        client.resume([o.profile for o in report.outcomes if o.ok])
     return report.exit_code
+
+
+def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) -> int | None:
+    """Refresh through the running instance; None when this process should do it all."""
+    from traycred.channel import client, protocol
+    from traycred.engine import Engine
+    from traycred.prompt.terminal import has_terminal
+
+    engine = Engine(None)
+    settings = engine.settings()
+    args: dict[str, Any] = {"profiles": names}
+    if mfa_code is not None:
+        args["mfa_code"] = mfa_code.strip()
+    try:
+        result = client.call("refresh", args, timeout=INSTANCE_TIMEOUT)
+    except client.Unavailable:
+        return None
+    except client.InstanceError as exc:
+        if exc.kind in (protocol.UNSUPPORTED, protocol.BAD_REQUEST, protocol.VERSION):
+            return None
+        if exc.kind == protocol.NEEDS_USER and has_terminal():
+            return None
+        print(f"traycred: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    if not isinstance(result, dict) or not result:
+        _nothing_to_refresh()
+        return 0
+
+    exit_codes: list[int] = []
+    written: dict[str, tuple[str, ...]] = {}
+    ask_here: list[str] = []
+    for name, outcome in result.items():
+        if not isinstance(outcome, dict):
+            continue
+        if outcome.get("ok"):
+            sections = _sections_written(name, settings)
+            written[name] = sections
+            raw = outcome.get("expiration")
+            _print_written(name, sections, parse_iso(raw) if isinstance(raw, str) else None)
+            continue
+        if outcome.get("needs_user") and has_terminal():
+            ask_here.append(name)
+            continue
+        print(f"traycred: {name}: {outcome.get('message')}", file=sys.stderr)
+        exit_codes.append(3 if outcome.get("needs_user") else int(outcome.get("exit_code", 1)))
+    for note in engine.shadow_notes(written):
+        print(f"traycred: {note}", file=sys.stderr)
+    if ask_here:
+        # The instance cannot ask (the daemon) or was not answered: ask on this terminal, then
+        # let the instance carry on from what was written.
+        exit_codes.append(_direct(ask_here, None, prompter, tell_instance=True))
+    return _worst(exit_codes)
+
+
+def _sections_written(name: str, settings: Settings) -> tuple[str, ...]:
+    """What the instance's refresh of `name` wrote (Engine.refresh without marking managed)."""
+    from traycred.engine import DEFAULT_SECTION
+
+    sections: list[str] = []
+    is_default = settings.default_profile == name
+    if settings.profile(name).managed or not is_default:
+        sections.append(settings.output_for(name))
+    if is_default and DEFAULT_SECTION not in sections:
+        sections.append(DEFAULT_SECTION)
+    return tuple(sections)
+
+
+def _print_written(name: str, sections: tuple[str, ...], expiration: datetime | None) -> None:
+    listed = ", ".join(f"[{s}]" for s in sections)
+    print(f"{name}: {listed} {describe_expiry(expiration)}")
+
+
+def _nothing_to_refresh() -> None:
+    print(
+        "traycred: no managed profiles to refresh; name one, e.g. `traycred refresh PROFILE`.",
+        file=sys.stderr,
+    )
+
+
+def _worst(exit_codes: list[int]) -> int:
+    """0 when all went well; 3 when the user must act on any; else the highest."""
+    failed = [c for c in exit_codes if c]
+    if not failed:
+        return 0
+    return 3 if 3 in failed else max(failed)
