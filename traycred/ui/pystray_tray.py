@@ -7,6 +7,7 @@ xorg backend of pystray shows the icon but no menu; `has_menu` tells, so the app
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -36,7 +37,9 @@ def load_pystray() -> Any:
 
 
 def backend_name(pystray: Any) -> str:
-    return str(getattr(pystray.Icon, "__module__", "")).rsplit("._", 1)[-1]
+    """xorg, gtk, appindicator, darwin, win32, or dummy (which uses the abstract base icon)."""
+    name = str(getattr(pystray.Icon, "__module__", "")).rsplit("._", 1)[-1]
+    return "dummy" if name == "base" else name
 
 
 def to_pystray_menu(pystray: Any, items: Sequence[MenuItem], trigger: Trigger) -> Any:
@@ -57,17 +60,21 @@ def to_pystray_menu(pystray: Any, items: Sequence[MenuItem], trigger: Trigger) -
         if item.kind in (ItemKind.RADIO, ItemKind.CHECK):
             state = item.checked
             checked = lambda _item, s=state: s  # noqa: E731 - pystray wants a callable
-        action, arg = item.action, item.arg
         entries.append(
             pystray.MenuItem(
                 item.label,
-                lambda _icon, _item, a=action, g=arg: trigger(a, g),
+                # A partial: pystray counts a function's parameters, defaults included.
+                functools.partial(_clicked, trigger, item.action, item.arg),
                 checked=checked,
                 radio=item.kind is ItemKind.RADIO,
                 enabled=item.enabled,
             )
         )
     return pystray.Menu(*entries)
+
+
+def _clicked(trigger: Trigger, action: Action, arg: str | None, *_pystray_args: Any) -> None:
+    trigger(action, arg)
 
 
 class PystrayTray:
@@ -127,11 +134,11 @@ class PystrayTray:
         if view.tooltip != self.icon.title:
             self.icon.title = view.tooltip
         if view.menu != self._view.menu or self.icon.menu is None:
-            self.icon.menu = to_pystray_menu(self._pystray, view.menu, self._trigger)
+            menu = to_pystray_menu(self._pystray, view.menu, self._trigger)
             try:
-                self.icon.update_menu()
-            except Exception:  # some backends cannot update before the loop runs
-                log.debug("pystray menu update deferred", exc_info=True)
+                self.icon.menu = menu  # the setter updates a running icon's menu
+            except Exception:  # the dummy backend cannot update a menu at all
+                log.debug("pystray menu not updated", exc_info=True)
         self._view = view
 
     def notify(self, notice: Notice) -> None:

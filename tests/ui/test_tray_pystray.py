@@ -1,0 +1,126 @@
+"""The pystray backend renders the same menu model (pystray's dummy backend, no display needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from traycred.settings import Settings
+from traycred.state import AppState, ProfileState, ProfileStatus
+from traycred.ui.model import Action, ProfileInfo, build_view
+from traycred.ui.pystray_tray import PystrayTray, backend_name, to_pystray_menu
+
+NOW = datetime.now(UTC)
+PROFILES = (
+    ProfileInfo("admin", "assume-role", "Roles"),
+    ProfileInfo("deploy", "assume-role", "Roles"),
+    ProfileInfo("sso-dev", "sso-session", "SSO session corp", sso_session="corp"),
+)
+
+
+@pytest.fixture
+def pystray(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """pystray on its dummy backend (it picks its backend once, at the first import)."""
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    import pystray
+
+    if backend_name(pystray) != "dummy":
+        pytest.skip(f"pystray was already imported with its {backend_name(pystray)} backend")
+    return pystray
+
+
+def view() -> Any:
+    state = AppState(
+        profiles=(
+            ProfileState(
+                "admin",
+                ProfileStatus.FRESH,
+                expiration=NOW + timedelta(minutes=40, seconds=30),
+                is_default=True,
+            ),
+            ProfileState("sso-dev", ProfileStatus.NEEDS_SIGN_IN, group="sso:corp"),
+        ),
+        default_profile="admin",
+    )
+    return build_view(state, PROFILES, Settings(default_profile="admin"), now=NOW)
+
+
+def texts(menu: Any) -> list[str]:
+    # pystray's separator is an item whose text is "- - - -".
+    return [str(i.text) for i in menu.items if str(i.text) and str(i.text) != "- - - -"]
+
+
+def entry(menu: Any, label: str) -> Any:
+    return next(item for item in menu.items if str(item.text).startswith(label))
+
+
+def test_the_same_entries_as_the_model_with_radio_and_submenus(pystray: Any) -> None:
+    clicked: list[tuple[Action, str | None]] = []
+    menu = to_pystray_menu(pystray, view().menu, lambda a, g: clicked.append((a, g)))
+    assert texts(menu)[:3] == [
+        "Sign in to SSO session corp…",
+        "admin — 40 min left",
+        "Default profile",
+    ]
+    assert texts(menu)[-3:] == ["Settings…", "About", "Quit"]
+    assert not entry(menu, "admin — 40 min left").enabled  # a state line, not an action
+
+    default = entry(menu, "Default profile").submenu
+    admin = entry(default, "admin")
+    deploy = entry(default, "deploy")
+    assert admin.radio and admin.checked and not deploy.checked
+    deploy(None)  # a click
+    entry(menu, "Sign in to SSO session corp…")(None)
+    assert clicked == [(Action.USE, "deploy"), (Action.SIGN_IN, "corp")]
+
+
+def test_the_tray_shows_icon_tooltip_and_menu_of_a_view(pystray: Any) -> None:
+    tray = PystrayTray(lambda a, g: None)
+    shown = view()
+    tray.show(shown)
+    assert tray.icon.title == shown.tooltip
+    assert tray.icon.title.startswith("traycred\nadmin — 40 min left")
+    assert texts(tray.icon.menu)[0] == "Sign in to SSO session corp…"
+    assert tray.icon.icon.size == (64, 64)
+    tray.close()
+
+
+def test_the_xorg_backend_has_no_menu_and_says_so() -> None:
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no X display: pystray's xorg backend needs one")
+    code = (
+        "from traycred.ui.pystray_tray import PystrayTray\n"
+        "t = PystrayTray(lambda a, g: None)\n"
+        "print(t.backend, t.has_menu)\n"
+        "print(t.no_menu_message())\n"
+    )
+    env = {**os.environ, "PYSTRAY_BACKEND": "xorg"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    first, message = done.stdout.splitlines()[:2]
+    assert first == "xorg False"
+    assert "xorg backend shows the icon but no menu" in message
+    assert "--backend" not in message and "Qt backend" in message
+
+
+def test_without_a_display_pystray_fails_with_one_clear_message() -> None:
+    code = (
+        "from traycred.errors import TraycredError\n"
+        "from traycred.ui.pystray_tray import PystrayTray\n"
+        "try:\n    PystrayTray(lambda a, g: None)\n"
+        "except TraycredError as e:\n    print(e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "PYSTRAY_BACKEND")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("The pystray backend cannot start here (")
+    assert "Traceback" not in done.stderr
