@@ -174,17 +174,19 @@ class TrayController:
 
     def publish(self) -> None:
         """Recompute the view (remaining times move on) and tell the listener; new notices too."""
+        # Built and handed over under the lock: views computed on two threads (the timer's and
+        # a worker's) must reach the front end in the order they were computed, or an older
+        # one could be shown last. The listener only queues them, so this never blocks.
         with self._lock:
             view = self.view()
             notices = self._notices.update(view.state)
-            wanted = self.settings.notifications
             listener = self._listener
-        if listener is None:
-            return
-        listener.view_changed(view)
-        if wanted:
-            for notice in notices:
-                listener.notify(notice)
+            if listener is None:
+                return
+            listener.view_changed(view)
+            if self.settings.notifications:
+                for notice in notices:
+                    listener.notify(notice)
 
     def _on_state(self, state: AppState) -> None:
         with self._lock:
