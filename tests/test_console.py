@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,6 +67,9 @@ def _fetch(url: str) -> tuple[int, str]:
 @pytest.fixture
 def federation(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     monkeypatch.setenv(ENDPOINT_ENV, f"{emulator.url}/federation")
+    # The engine caches role credentials in the keyring: a service of this test's own, so
+    # credentials another test's emulator issued are never offered to this one.
+    monkeypatch.setenv("TRAYCRED_KEYRING_SERVICE", f"traycred-test-{uuid.uuid4().hex[:12]}")
     return emulator
 
 
