@@ -7,6 +7,7 @@ is missing a test skips with the reason, and with TRAYCRED_REQUIRE_SYSTEM=1 (CI)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Each test has its own keyring service, so nothing cached by one test (MFA sessions, role
+    # credentials from an earlier emulator) is seen by another. The keyring daemon itself is
+    # private to the test run (scripts/run-tests).
+    monkeypatch.setenv("TRAYCRED_KEYRING_SERVICE", f"traycred-test-{uuid.uuid4().hex[:12]}")
     from traycred import aws
 
     aws.reset_sessions()
