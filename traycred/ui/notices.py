@@ -52,8 +52,8 @@ def conditions(state: AppState, now: datetime | None = None) -> dict[tuple[str, 
         found[key] = Notice(
             key,
             "SSO sign-in needed",
-            f"SSO session {session} has ended. Choose “Sign in to SSO session {session}…” in "
-            "the traycred menu.",
+            f"SSO session {session} needs a sign-in. Choose “Sign in to SSO session "
+            f"{session}…” in the traycred menu.",
             Level.WARNING,
         )
     for profile in state.profiles:

@@ -411,42 +411,51 @@ def run(
     if backend == "qt" and not tray_available():
         print(NO_TRAY, file=sys.stderr)
         return 1
+    started: list[TrayApp] = []
+
+    def on_signal() -> None:
+        if started:
+            started[0].quit()
+        else:
+            QApplication.quit()
+
+    # Before the channel answers anyone: a SIGTERM from then on always quits cleanly.
+    waker = _SignalWaker(on_signal, app) if _main_thread() else None
     invoker = GuiInvoker()
     prompter = QtPrompter(invoker)
     controller = create(prompter, server=server)
-    tray_app = TrayApp(controller, invoker, prompter)
-    controller.set_listener(tray_app)
+    try:
+        tray_app = TrayApp(controller, invoker, prompter)
+        started.append(tray_app)
+        controller.set_listener(tray_app)
+        tray_app.attach(_renderer(backend, tray_app, invoker))
+        controller.start()
+        log.info("tray started (pid %d, %s backend)", os.getpid(), backend)
+        if on_started is not None:
+            on_started(tray_app)
+        return int(app.exec())
+    finally:
+        if waker is not None:
+            waker.restore()
+        controller.stop()
 
+
+def _renderer(backend: str, tray_app: TrayApp, invoker: GuiInvoker) -> Renderer:
     def trigger(action: Action, arg: str | None) -> None:
-        # pystray calls from its own thread: always go through the GUI thread.
+        # Queued even from Qt's own menu (it closes first); pystray calls from its thread.
         invoker.call(lambda: tray_app.trigger(action, arg))
 
-    renderer: Renderer
     if backend == "pystray":
         from traycred.ui.pystray_tray import PystrayTray
 
         pystray_tray = PystrayTray(trigger)
         if not pystray_tray.has_menu:
             print(pystray_tray.no_menu_message(), file=sys.stderr)
-        renderer = pystray_tray
-        tray_app.attach(renderer)
         pystray_tray.start()
-    else:
-        from traycred.ui.qt.tray import QtTray
+        return pystray_tray
+    from traycred.ui.qt.tray import QtTray
 
-        renderer = QtTray(trigger, tray_app)
-        tray_app.attach(renderer)
-    controller.start()
-    waker = _SignalWaker(tray_app.quit, tray_app) if _main_thread() else None
-    log.info("tray started (pid %d, %s backend)", os.getpid(), backend)
-    if on_started is not None:
-        on_started(tray_app)
-    try:
-        return int(app.exec())
-    finally:
-        if waker is not None:
-            waker.restore()
-        controller.stop()
+    return QtTray(trigger, tray_app)
 
 
 def _main_thread() -> bool:
