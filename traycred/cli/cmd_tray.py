@@ -26,8 +26,11 @@ def run(args: argparse.Namespace) -> int:
     except AlreadyRunningError as exc:
         return _show_running(exc)
     try:
+        from traycred import logs
         from traycred.ui.qt.app import run as run_tray
 
+        # The tray has no console to speak of: what happens goes to its own log file.
+        logs.setup_file_logging(KIND, debug=bool(getattr(args, "debug", False)))
         return run_tray(backend, server=server)
     finally:
         server.close()
