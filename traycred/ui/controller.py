@@ -89,6 +89,22 @@ class TrayService(DaemonService):
             self.controller.reload()
         return outcome.expiration
 
+    def use_with_code(self, profile: str, mfa_code: str | None) -> datetime | None:
+        """`traycred use P --mfa-code C` while the tray runs: the code, not a dialog."""
+        if mfa_code is None:
+            return self.use(profile)
+        expiration = super().use_with_code(profile, mfa_code)
+        if self.controller is not None:
+            self.controller.reload()
+        return expiration
+
+    def resume(self, names: Sequence[str]) -> list[str]:
+        """The user acted elsewhere (`traycred login`, a direct refresh): retry, re-read."""
+        resumed = super().resume(names)
+        if self.controller is not None:
+            self.controller.reload()
+        return resumed
+
     def show_menu(self) -> None:
         if self.controller is None:
             raise TraycredError("The traycred tray is still starting.", hint="Try again.")
