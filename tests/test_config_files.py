@@ -98,14 +98,50 @@ def test_bad_indented_block(aws_file: Path) -> None:
     )
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads anything")
+def _load_error_message() -> str:
+    """config.load()'s error, read as an unprivileged user when the tests run as root
+    (root reads any file, so the permission error could not happen otherwise)."""
+    if os.geteuid() != 0:
+        with pytest.raises(ConfigError) as caught:
+            config.load()
+        return str(caught.value)
+    # Import everything load() needs while we can still read the interpreter's files.
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as warm:
+        config.load(Path(warm) / "config", Path(warm) / "credentials")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to `nobody`, everything already imported
+        os.close(read_end)
+        message = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            config.load()
+        except ConfigError as exc:
+            message = str(exc)
+        except BaseException as exc:  # report, never run the rest of pytest in the child
+            message = f"unexpected {type(exc).__name__}: {exc}"
+        os.write(write_end, message.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return message
+
+
 def test_unreadable_file(aws_file: Path) -> None:
     aws_file.parent.mkdir(parents=True, exist_ok=True)
     aws_file.write_text("[a]\nx = 1\n")
     aws_file.chmod(0)
-    with pytest.raises(ConfigError) as caught:
-        config.load()
-    assert str(caught.value) == (
+    # The folders must be traversable for the unprivileged reader: only the file is closed.
+    for folder in (aws_file.parent, *aws_file.parents):
+        if str(folder) in ("/", "/tmp"):
+            break
+        folder.chmod(folder.stat().st_mode | 0o711)
+    assert _load_error_message() == (
         f"cannot read {aws_file}: Permission denied. Check its permissions (chmod 600 {aws_file})."
     )
 
