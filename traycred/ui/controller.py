@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from traycred.daemon import DaemonService
 from traycred.errors import CancelledError, NeedsUserError, TraycredError
+from traycred.memory import release_free_memory
 from traycred.state import AppState, ProfileStatus
 from traycred.ui.model import (
     Action,
@@ -285,7 +286,7 @@ class TrayController:
             future: Future[_T] = Future()
             future.cancel()
             return future
-        return self._pool.submit(job)
+        return self._pool.submit(_then_release_memory, job)
 
     # The work itself (worker threads; each may wait for the user through the prompter).
 
@@ -464,6 +465,14 @@ class TrayController:
             ("Logs", str(paths.log_dir())),
         ]
         return rows
+
+
+def _then_release_memory(job: Callable[[], _T]) -> _T:
+    """Run `job`, then hand the heap it freed back to the system (an idle tray stays small)."""
+    try:
+        return job()
+    finally:
+        release_free_memory()
 
 
 def _need(arg: str | None) -> str:
