@@ -201,7 +201,11 @@ def shadowed_reason(
     keys = [k for k in target.shadowing_keys if k in _SDK_SHADOWING_KEYS]
     if not keys:
         return None
-    doing = "assume the role themselves" if "role_arn" in keys else "do their own SSO sign-in"
+    doing = (
+        "assume the role themselves"
+        if "role_arn" in keys
+        else "fetch the role credentials themselves (with the shared SSO sign-in: no new login)"
+    )
     own = "its" if target is profile else f"profile {output_section}'s"
     return (
         f"shadowed for SDK tools: {own} config section has {', '.join(keys)}, which SDKs read "

@@ -265,7 +265,7 @@ class Engine:
         try:
             return self.keystore
         except KeyringError as exc:
-            log.warning("the keyring is not available: %s", exc)
+            log.debug("the keyring is not available: %s", exc)
             self._keyring_error = exc
             return None
 
@@ -285,7 +285,7 @@ class Engine:
                         keyring_profiles = tuple(keystore.profiles())
                         self._keyring_error = None
                     except KeyringError as exc:
-                        log.warning("cannot list keys in the keyring: %s", exc)
+                        log.debug("cannot list keys in the keyring: %s", exc)
                         self._keyring_error = exc
                 self._config = config.load(
                     self.config_path, self.credentials_path, keyring_profiles=keyring_profiles
