@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from traycred import keyimport
 from traycred.credentials import Credentials
-from traycred.errors import TraycredError, UsageError
+from traycred.errors import KeyringError, TraycredError, UsageError
 
 if TYPE_CHECKING:
     from traycred.keystore import Keystore
@@ -177,86 +177,7 @@ def remove(profile: str) -> int:
     return 0
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """A profile whose long-term key sits in plaintext in the credentials file."""
-
-    profile: str
-    key: Credentials
-    caller_arn: str = ""
-
-
-def _plaintext_keys(path: Path) -> dict[str, Credentials]:
-    """Section name -> long-term key, read from the credentials file itself (botocore's parser).
-
-    Read from the file rather than the profile model: only keys in this file can be removed
-    from it, and a key set in ~/.aws/config is not traycred's to move.
-    """
-    from botocore.configloader import raw_config_parse
-    from botocore.exceptions import ConfigParseError
-
-    from traycred.errors import ConfigError
-
-    if not path.exists():
-        return {}
-    try:
-        sections = raw_config_parse(str(path), parse_subsections=False)
-    except ConfigParseError:
-        raise ConfigError(
-            f"The credentials file {path} cannot be parsed.", hint="Fix it and try again."
-        ) from None
-    keys: dict[str, Credentials] = {}
-    for name, values in sections.items():
-        key_id = str(values.get("aws_access_key_id", "")).strip()
-        secret = str(values.get("aws_secret_access_key", "")).strip()
-        token = str(values.get("aws_session_token", "")).strip() or None
-        if key_id and secret:
-            keys[name] = Credentials(key_id, secret, token)
-    return keys
-
-
-def _choose(
-    requested: list[str], in_file: dict[str, Credentials], path: Path
-) -> tuple[list[_Candidate], list[str]]:
-    """The profiles to import, and a reason for each requested one that cannot be."""
-    from traycred import config
-    from traycred.config import Kind
-
-    refused: list[str] = []
-    if not requested:
-        model = config.load()
-        requested = [
-            name for name, profile in model.profiles.items() if profile.kind is Kind.STATIC_KEYS
-        ]
-        # Profiles the model classified from elsewhere (e.g. keys in ~/.aws/config) are skipped.
-        requested = [name for name in requested if name in in_file]
-    candidates: list[_Candidate] = []
-    for name in dict.fromkeys(requested):
-        key = in_file.get(name)
-        if key is None:
-            refused.append(f"profile {name} has no plaintext access key in {path}.")
-        elif key.is_temporary or key.access_key_id.startswith("ASIA"):
-            refused.append(
-                f"profile {name} holds temporary credentials (with a session token), "
-                "not a long-term key; they cannot be imported."
-            )
-        else:
-            candidates.append(_Candidate(name, key))
-    return candidates, refused
-
-
-def _verify(candidate: _Candidate) -> _Candidate:
-    """sts:GetCallerIdentity with the key: it must work before it leaves the file."""
-    from traycred import aws
-
-    sts = aws.client("sts", credentials=candidate.key, profile=candidate.profile, max_attempts=2)
-    identity = aws.call(
-        sts.get_caller_identity, what=f"GetCallerIdentity for profile {candidate.profile}"
-    )
-    return _Candidate(candidate.profile, candidate.key, str(identity.get("Arn", "")))
-
-
-def _confirm(candidates: list[_Candidate], path: Path, backend: str) -> bool:
+def _confirm(candidates: list[keyimport.Candidate], path: Path, backend: str) -> bool:
     print(f"These long-term keys will move from {path} into {backend}:")
     for c in candidates:
         print(f"  {c.profile}: {mask_key_id(c.key.access_key_id)} ({c.caller_arn})")
@@ -283,15 +204,15 @@ def import_keys(profiles: list[str], *, yes: bool) -> int:
             "not a terminal.",
         )
     path = paths.aws_credentials_file()
-    candidates, failures = _choose(profiles, _plaintext_keys(path), path)
+    candidates, failures = keyimport.choose(profiles, keyimport.plaintext_keys(path), path)
     if not candidates and not failures:
         print(f"No plaintext long-term keys found in {path}.")
         return 0
 
-    verified: list[_Candidate] = []
+    verified: list[keyimport.Candidate] = []
     for candidate in candidates:
         try:
-            verified.append(_verify(candidate))
+            verified.append(keyimport.verify(candidate))
         except TraycredError as exc:
             failures.append(
                 f"profile {candidate.profile} was not imported: {exc} "
@@ -311,18 +232,12 @@ def import_keys(profiles: list[str], *, yes: bool) -> int:
     store = CredentialsStore(path)
     for candidate in verified:
         name = candidate.profile
-        keystore.set_key(name, candidate.key)
-        if keystore.get_key(name) != candidate.key:
-            # Never drop the only copy: the file keeps the key unless the keyring holds it.
-            print(
-                f"traycred: profile {name} was not imported: the keyring did not return the "
-                "key just stored. Its lines in the file are unchanged.",
-                file=sys.stderr,
-            )
+        try:
+            backup = keyimport.move(candidate, keystore, store)
+        except KeyringError as exc:
+            print(f"traycred: {exc}", file=sys.stderr)
             failed = True
             continue
-        try:
-            backup = store.remove_long_term_keys(name)
         except TraycredError as exc:
             print(
                 f"traycred: profile {name}: the key is now in {backend} but could not be "

@@ -418,29 +418,24 @@ class TrayController:
 
     def plaintext_keys(self) -> dict[str, str]:
         """Profile -> access key id of long-term keys in plaintext in the credentials file."""
-        from traycred.cli.cmd_keys import _choose, _plaintext_keys
+        from traycred import keyimport
 
         path = self.engine.credentials_store.path
-        candidates, _ = _choose([], _plaintext_keys(path), path)
+        candidates, _ = keyimport.choose([], keyimport.plaintext_keys(path), path)
         return {c.profile: c.key.access_key_id for c in candidates}
 
     def import_keys(self, profiles: Sequence[str]) -> str:
         """Move verified plaintext keys into the keyring, then out of the file (backup kept)."""
-        from traycred.cli.cmd_keys import _choose, _plaintext_keys, _verify
+        from traycred import keyimport
 
         path = self.engine.credentials_store.path
-        candidates, refused = _choose(list(profiles), _plaintext_keys(path), path)
+        candidates, refused = keyimport.choose(list(profiles), keyimport.plaintext_keys(path), path)
         keystore = self.engine.keystore
         moved: list[str] = []
         problems = list(refused)
         for candidate in candidates:
             try:
-                _verify(candidate)
-                keystore.set_key(candidate.profile, candidate.key)
-                if keystore.get_key(candidate.profile) != candidate.key:
-                    problems.append(f"{candidate.profile}: the keyring did not keep the key.")
-                    continue
-                self.engine.credentials_store.remove_long_term_keys(candidate.profile)
+                keyimport.move(keyimport.verify(candidate), keystore, self.engine.credentials_store)
             except TraycredError as exc:
                 problems.append(f"{candidate.profile}: {exc}")
                 continue
