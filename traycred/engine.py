@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from traycred.config import AwsConfig, Kind, Profile
 from traycred.credentials import Credentials
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from traycred.sso.tokens import SsoTokenService
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # botocore's refresh windows: with less than ADVISORY left it tries to refresh, with less than
 # MANDATORY it must. Credentials handed to an SDK (credential-process, env) must have more than
@@ -218,48 +219,42 @@ class Engine:
 
     # --- the parts, created when first needed (keyring and botocore imports are slow) ---------
 
+    def _part(self, attr: str, make: Callable[[], _T]) -> _T:
+        """The part held in `attr`, made by `make` under the engine lock the first time."""
+        with self._lock:
+            part = getattr(self, attr)
+            if part is None:
+                part = make()
+                setattr(self, attr, part)
+            return cast(_T, part)
+
     @property
     def keystore(self) -> Keystore:
-        with self._lock:
-            if self._keystore is None:
-                from traycred.keystore import Keystore
+        from traycred.keystore import Keystore
 
-                self._keystore = Keystore()
-            return self._keystore
+        return self._part("_keystore", Keystore)
 
     @property
     def settings_store(self) -> SettingsStore:
-        with self._lock:
-            if self._settings_store is None:
-                from traycred.settings import SettingsStore
+        from traycred.settings import SettingsStore
 
-                self._settings_store = SettingsStore()
-            return self._settings_store
+        return self._part("_settings_store", SettingsStore)
 
     @property
     def credentials_store(self) -> CredentialsStore:
-        with self._lock:
-            if self._credentials_store is None:
-                from traycred.credfile import CredentialsStore
+        from traycred.credfile import CredentialsStore
 
-                self._credentials_store = CredentialsStore(self.credentials_path)
-            return self._credentials_store
+        return self._part("_credentials_store", lambda: CredentialsStore(self.credentials_path))
 
     @property
     def sso_tokens(self) -> SsoTokenService:
-        with self._lock:
-            if self._sso_tokens is None:
-                from traycred.sso.tokens import SsoTokenService
+        from traycred.sso.tokens import SsoTokenService
 
-                self._sso_tokens = SsoTokenService()
-            return self._sso_tokens
+        return self._part("_sso_tokens", SsoTokenService)
 
     @property
     def mfa_sessions(self) -> MfaSessionCache:
-        with self._lock:
-            if self._mfa_sessions is None:
-                self._mfa_sessions = MfaSessionCache(self._keystore_or_none())
-            return self._mfa_sessions
+        return self._part("_mfa_sessions", lambda: MfaSessionCache(self._keystore_or_none()))
 
     def _keystore_or_none(self) -> Keystore | None:
         try:
