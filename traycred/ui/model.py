@@ -232,6 +232,7 @@ def mfa_groups(state: AppState) -> dict[str, tuple[str, ...]]:
 
 
 def join_names(names: Sequence[str], limit: int = 3) -> str:
+    """'a', 'a and b', 'a, b and c', 'a, b, c and 2 more' (plain text)."""
     shown = list(names[:limit])
     rest = len(names) - len(shown)
     if rest > 0:

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
+from traycred.ui.model import join_names
+
 APP_NAME = "traycred"
 
 
@@ -40,26 +42,10 @@ def hint_colour(widget: QWidget) -> str:
     return widget.palette().color(QPalette.ColorRole.PlaceholderText).name()
 
 
-def join_names(names: Sequence[str], limit: int = 3) -> str:
-    """'a', 'a and b', 'a, b and c', 'a, b, c and 2 more' (plain text)."""
-    shown = list(names[:limit])
-    rest = len(names) - len(shown)
-    if rest > 0:
-        return f"{', '.join(shown)} and {rest} more"
-    if len(shown) <= 1:
-        return "".join(shown)
-    return f"{', '.join(shown[:-1])} and {shown[-1]}"
-
-
 def bold_names(names: Sequence[str], limit: int = 3) -> str:
     """Like join_names, as rich text with each name in bold and HTML-escaped."""
-    escaped = [f"<b>{html.escape(name)}</b>" for name in names[:limit]]
-    rest = len(names) - len(escaped)
-    if rest > 0:
-        return f"{', '.join(escaped)} and {rest} more"
-    if len(escaped) <= 1:
-        return "".join(escaped)
-    return f"{', '.join(escaped[:-1])} and {escaped[-1]}"
+    shown = [f"<b>{html.escape(name)}</b>" for name in names[:limit]]
+    return join_names([*shown, *names[limit:]], limit)
 
 
 class MessageLabel(QLabel):
