@@ -253,6 +253,22 @@ def test_each_condition_is_notified_once_until_it_changes() -> None:
     assert [n.title for n in tracker.update(waiting, NOW)] == ["MFA code needed"]
 
 
+def test_the_mfa_notice_reads_right_for_one_profile_and_for_several() -> None:
+    def message(*names: str) -> str:
+        state = AppState(
+            profiles=tuple(
+                ProfileState(n, ProfileStatus.NEEDS_MFA, group="source:alice") for n in names
+            )
+        )
+        (notice,) = NoticeTracker().update(state, NOW)
+        return notice.message
+
+    assert message("admin").startswith("admin waits for an MFA code.")
+    assert message("admin", "deploy", "readonly").startswith(
+        "admin, deploy and readonly wait for an MFA code."
+    )
+
+
 def test_repeated_failures_and_an_expiring_default_that_needs_the_user_are_notified() -> None:
     tracker = NoticeTracker()
     twice = AppState(profiles=(fresh("ci", status=ProfileStatus.ERROR, failures=2),))

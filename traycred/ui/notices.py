@@ -43,8 +43,8 @@ def conditions(state: AppState, now: datetime | None = None) -> dict[tuple[str, 
         found[key] = Notice(
             key,
             "MFA code needed",
-            f"{join_names(names)} waits for an MFA code. Choose “Enter MFA code…” in the "
-            "traycred menu.",
+            f"{join_names(names)} {'waits' if len(names) == 1 else 'wait'} for an MFA code. "
+            "Choose “Enter MFA code…” in the traycred menu.",
             Level.WARNING,
         )
     for session in sessions_needing_sign_in(state):
