@@ -132,6 +132,7 @@ class AppState:
 
 def overall_of(profiles: Iterable[ProfileState]) -> Overall:
     """The icon's state: the most urgent of the profiles' (needs you > error > expiring > fresh)."""
+    profiles = tuple(profiles)
     statuses = {p.status for p in profiles}
     if statuses & NEEDS_USER_STATUSES:
         return Overall.NEEDS_USER
@@ -139,7 +140,11 @@ def overall_of(profiles: Iterable[ProfileState]) -> Overall:
         return Overall.ERROR
     if ProfileStatus.EXPIRING in statuses:
         return Overall.EXPIRING
-    if statuses & {ProfileStatus.FRESH, ProfileStatus.REFRESHING}:
+    # A refresh under way counts as fresh only over credentials already in place: with nothing
+    # written yet (say, while the first MFA dialog waits) a green "all fresh" would be false.
+    if ProfileStatus.FRESH in statuses or any(
+        p.status is ProfileStatus.REFRESHING and p.expiration is not None for p in profiles
+    ):
         return Overall.FRESH
     return Overall.IDLE
 

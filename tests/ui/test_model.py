@@ -192,6 +192,12 @@ def test_failures_show_the_message_and_the_icon_turns_to_error() -> None:
 def test_icon_follows_the_most_urgent_state() -> None:
     assert icon_state(AppState()) is IconState.IDLE
     assert icon_state(AppState(profiles=(fresh("a"),))) is IconState.FRESH
+    # A refresh over credentials in place stays green; a first one (nothing written yet, e.g.
+    # while the MFA dialog waits for the code) is not "all fresh".
+    renewing = fresh("a", status=ProfileStatus.REFRESHING)
+    assert icon_state(AppState(profiles=(renewing,))) is IconState.FRESH
+    first = ProfileState("a", ProfileStatus.REFRESHING)
+    assert icon_state(AppState(profiles=(first,))) is IconState.IDLE
     expiring = fresh("b", minutes=3, status=ProfileStatus.EXPIRING)
     assert icon_state(AppState(profiles=(fresh("a"), expiring))) is IconState.EXPIRING
 
