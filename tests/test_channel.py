@@ -1,14 +1,18 @@
-"""The local channel over a real Unix socket: single-instance lock, stale sockets, every op, and
-the CLI's import-light `credential-process` fast path."""
+"""The local channel over a real Unix socket and over loopback TCP with a token (the transport where
+there are no Unix sockets, forced here): single-instance lock, stale sockets and endpoint files,
+every op, refused strangers, and the CLI's import-light `credential-process` fast path."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -70,18 +74,37 @@ class Daemonish(Instance):
         raise UnsupportedOperation("The traycred daemon has no menu.")
 
 
+@pytest.fixture(params=[protocol.UNIX, protocol.TCP], autouse=True)
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs over both transports unless it is marked `unix_only`/`tcp_only`."""
+    monkeypatch.setenv(protocol.TRANSPORT_ENV, request.param)
+    assert protocol.transport() == request.param
+    return str(request.param)
+
+
+unix_only = pytest.mark.parametrize("transport", [protocol.UNIX], indirect=True)
+tcp_only = pytest.mark.parametrize("transport", [protocol.TCP], indirect=True)
+
+
 @pytest.fixture
-def instance() -> Iterator[Instance]:
+def instance(transport: str) -> Iterator[Instance]:
     handler = Instance()
     with ChannelServer(handler, kind="tray"):
         yield handler
 
 
-def test_socket_is_private_and_ping_names_the_instance(instance: Instance) -> None:
+def test_the_channel_is_private_and_ping_names_the_instance(
+    instance: Instance, transport: str
+) -> None:
     folder = paths.runtime_dir()
-    sock = folder / protocol.SOCKET_NAME
-    assert stat.S_ISSOCK(sock.stat().st_mode)
-    assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    if transport == protocol.UNIX:
+        sock = folder / protocol.SOCKET_NAME
+        assert stat.S_ISSOCK(sock.stat().st_mode)
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    else:
+        endpoint = folder / protocol.ENDPOINT_NAME
+        assert stat.S_IMODE(endpoint.stat().st_mode) == 0o600
+        assert not (folder / protocol.SOCKET_NAME).exists()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     info = client.ping()
     assert info is not None
@@ -110,11 +133,13 @@ def test_closing_removes_the_socket_and_frees_the_instance() -> None:
     server.start()
     server.close()
     assert not (paths.runtime_dir() / protocol.SOCKET_NAME).exists()
+    assert not (paths.runtime_dir() / protocol.ENDPOINT_NAME).exists()
     assert client.ping() is None
     with ChannelServer(Instance(), kind="tray"):
         assert client.ping()["kind"] == "tray"  # type: ignore[index]
 
 
+@unix_only
 def test_a_stale_socket_is_ignored_by_clients_and_replaced_by_the_next_instance() -> None:
     path = paths.runtime_dir() / protocol.SOCKET_NAME
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -243,6 +268,7 @@ def test_the_daemon_says_it_has_no_menu() -> None:
     assert caught.value.message == "The traycred daemon has no menu."
 
 
+@unix_only
 def test_malformed_requests_get_a_clear_refusal(instance: Instance) -> None:
     with pytest.raises(client.InstanceError) as caught:
         client.call("credentials", {})
@@ -258,6 +284,7 @@ def test_malformed_requests_get_a_clear_refusal(instance: Instance) -> None:
     assert reply["ok"] is False and reply["error"]["kind"] == protocol.VERSION
 
 
+@unix_only
 def test_client_socket_path_matches_paths_runtime_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -296,3 +323,171 @@ def test_credential_process_answered_by_an_instance_imports_nothing_heavy(
     assert "traycred.channel.client" in imported  # the measurement itself works
     heavy = sorted(m for m in imported if m.split(".")[0] in FORBIDDEN or m in FORBIDDEN)
     assert heavy == []
+
+
+# ----- the TCP transport: a loopback port that only the token's holder may use -----
+
+
+def _endpoint() -> dict[str, object]:
+    value = json.loads((paths.runtime_dir() / protocol.ENDPOINT_NAME).read_text())
+    assert isinstance(value, dict)
+    return value
+
+
+def _raw_exchange(port: int, request: bytes) -> tuple[dict[str, object], bytes]:
+    """Greeting and whatever the server sends back to `request` (b"" when it just hangs up)."""
+    with socket.create_connection((protocol.LOOPBACK, port), timeout=5) as sock:
+        greeting = protocol.decode(client.read_line(sock))
+        sock.sendall(request)
+        return greeting, sock.recv(65536)
+
+
+@tcp_only
+def test_the_endpoint_names_a_loopback_port_and_a_fresh_random_token(instance: Instance) -> None:
+    endpoint = _endpoint()
+    assert set(endpoint) == {"port", "token", "pid", "kind"}
+    assert endpoint["pid"] == os.getpid() and endpoint["kind"] == "tray"
+    token = endpoint["token"]
+    assert isinstance(token, str) and len(bytes.fromhex(token)) == 32
+    port = endpoint["port"]
+    assert isinstance(port, int)
+    with socket.create_connection((protocol.LOOPBACK, port), timeout=5) as sock:
+        assert sock.getpeername() == (protocol.LOOPBACK, port)
+
+
+@tcp_only
+def test_requests_without_the_token_are_refused_without_an_answer(instance: Instance) -> None:
+    port = int(str(_endpoint()["port"]))
+    # No proof at all: the credentials request gets no answer, just a closed connection.
+    greeting, reply = _raw_exchange(port, protocol.request("credentials", {"profile": "dev"}))
+    assert greeting["v"] == protocol.PROTOCOL_VERSION and greeting["nonce"]
+    assert reply == b""
+    # A proof made with another token, or one replayed from another connection's greeting.
+    wrong = os.urandom(32).hex()
+    auth = {"nonce": "c" * 32, "auth": protocol.mac(wrong, "request", str(greeting["nonce"]))}
+    assert _raw_exchange(port, protocol.request("ping", None, auth))[1] == b""
+    auth = {"nonce": "c" * 32, "auth": protocol.mac(str(_endpoint()["token"]), "request", "x")}
+    assert _raw_exchange(port, protocol.request("ping", None, auth))[1] == b""
+    # Garbage is no better.
+    assert _raw_exchange(port, b"GET / HTTP/1.0\r\n\r\n")[1] == b""
+    # The right proof gets the answer, with the server's own proof of the token.
+    with socket.create_connection((protocol.LOOPBACK, port), timeout=5) as sock:
+        nonce = str(protocol.decode(client.read_line(sock))["nonce"])
+        token = str(_endpoint()["token"])
+        auth = {"nonce": "c" * 32, "auth": protocol.mac(token, "request", nonce)}
+        sock.sendall(protocol.request("ping", None, auth))
+        answer = protocol.decode(client.read_line(sock))
+    assert answer["ok"] is True and answer["result"]["pid"] == os.getpid()
+    assert answer["proof"] == protocol.mac(token, "reply", "c" * 32)
+
+
+@tcp_only
+def test_a_client_with_the_wrong_token_gets_nothing_and_goes_direct(
+    instance: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = paths.runtime_dir() / protocol.ENDPOINT_NAME
+    endpoint = _endpoint()
+    path.write_text(json.dumps({**endpoint, "token": os.urandom(32).hex()}))
+    assert client.ping() is None
+    assert client.credential_process("dev") is None
+    assert capsys.readouterr() == ("", "")
+
+
+@tcp_only
+def test_an_endpoint_file_others_could_change_is_not_trusted(instance: Instance) -> None:
+    path = paths.runtime_dir() / protocol.ENDPOINT_NAME
+    path.chmod(0o644)
+    assert client.ping() is None
+    path.chmod(0o600)
+    assert client.ping() is not None
+
+
+def _impostor(reply: bytes | None) -> tuple[socket.socket, threading.Thread]:
+    """A program that took the port of a dead instance: greets like traycred, then sends `reply`
+    (or nothing, never greeting, when None)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((protocol.LOOPBACK, 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                if reply is None:
+                    conn.recv(65536)  # waits for the client to give up
+                    return
+                conn.sendall(protocol.encode({"v": protocol.PROTOCOL_VERSION, "nonce": "n"}))
+                client.read_line(conn)
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@tcp_only
+def test_a_stale_endpoint_whose_port_another_program_took_is_not_believed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traycred.fileio import atomic_write
+
+    fake = protocol.ok({"AccessKeyId": "AKIAATTACKER", "SecretAccessKey": "x", "SessionToken": "y"})
+    for reply in (fake, None):
+        listener, thread = _impostor(reply)
+        endpoint = {
+            "port": listener.getsockname()[1],
+            "token": os.urandom(32).hex(),
+            "pid": 1,
+            "kind": "tray",
+        }
+        atomic_write(paths.runtime_dir() / protocol.ENDPOINT_NAME, json.dumps(endpoint).encode())
+        monkeypatch.setattr(client, "CONNECT_TIMEOUT", 0.3)  # the silent one: give up soon
+        assert client.credential_process("dev") is None  # the CLI resolves it itself
+        assert capsys.readouterr() == ("", "")
+        listener.close()
+        thread.join(5)
+
+
+CHILD = """
+import sys, time
+from traycred.channel.server import ChannelServer
+
+class Handler:
+    def show_menu(self):
+        pass
+
+server = ChannelServer(Handler(), kind="daemon")
+server.bind()
+server.start()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+@tcp_only
+def test_a_killed_instance_leaves_no_lock_and_its_stale_endpoint_is_replaced() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        # A second instance, in another process, is refused and told which one runs.
+        with pytest.raises(AlreadyRunningError) as caught:
+            ChannelServer(Instance(), kind="tray").bind()
+        assert f"the traycred daemon (pid {child.pid}) is already running" in str(caught.value)
+        old = _endpoint()
+        assert old["pid"] == child.pid
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    assert _endpoint() == old  # left behind, like after a crash
+    assert client.ping() is None
+    with ChannelServer(Instance(), kind="tray"):  # the OS dropped the dead one's lock
+        new = _endpoint()
+        assert new["pid"] == os.getpid()
+        assert new["token"] != old["token"]
+        assert stat.S_IMODE((paths.runtime_dir() / protocol.ENDPOINT_NAME).stat().st_mode) == 0o600
+        assert client.ping()["pid"] == os.getpid()  # type: ignore[index]

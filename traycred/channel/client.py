@@ -2,8 +2,10 @@
 
 Imports only the standard library and traycred.channel.protocol, so `traycred
 credential-process` answered by a running instance never loads boto3, botocore, keyring, Qt or
-platformdirs. The socket path is computed here the way traycred.paths.runtime_dir() finds it
-(platformdirs), for the common cases; anything unusual defers to traycred.paths.
+platformdirs. Where there are no Unix sockets (Windows) it talks TCP to 127.0.0.1 instead, proving
+it holds the token the instance left in the runtime folder (protocol.transport()). The runtime
+folder is computed here the way traycred.paths.runtime_dir() finds it
+(platformdirs) for the common cases; anything unusual defers to traycred.paths.
 """
 
 from __future__ import annotations
@@ -73,12 +75,42 @@ def socket_path() -> str:
     return os.path.join(runtime_dir(), protocol.SOCKET_NAME)
 
 
-def call(op: str, args: dict[str, Any] | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def endpoint_path() -> str:
+    """The TCP transport's port-and-token file (see protocol.transport())."""
+    return os.path.join(runtime_dir(), protocol.ENDPOINT_NAME)
+
+
+def call(
+    op: str,
+    args: dict[str, Any] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    folder: str | None = None,
+) -> Any:
     """Send one request and return its result.
 
-    Raises Unavailable when no instance answered, InstanceError when it answered with an error.
+    `folder` is the runtime folder (default: runtime_dir()). Raises Unavailable when no
+    instance answered, InstanceError when it answered with an error.
     """
-    path = socket_path()
+    folder = folder or runtime_dir()
+    if protocol.transport() == protocol.TCP:
+        response = _exchange_tcp(folder, op, args, timeout)
+    else:
+        response = _exchange_unix(folder, op, args, timeout)
+    if response.get("ok"):
+        return response.get("result")
+    error = response.get("error") or {}
+    raise InstanceError(
+        str(error.get("kind", protocol.ERROR)),
+        str(error.get("message", "The running traycred instance reported an error.")),
+        int(error.get("exit_code", 1)),
+    )
+
+
+def _exchange_unix(
+    folder: str, op: str, args: dict[str, Any] | None, timeout: float
+) -> dict[str, Any]:
+    path = os.path.join(folder, protocol.SOCKET_NAME)
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(CONNECT_TIMEOUT)
@@ -94,6 +126,77 @@ def call(op: str, args: dict[str, Any] | None = None, *, timeout: float = DEFAUL
             raise Unavailable(f"the instance did not answer: {exc}") from None
     finally:
         sock.close()
+    return _response(line)
+
+
+def _exchange_tcp(
+    folder: str, op: str, args: dict[str, Any] | None, timeout: float
+) -> dict[str, Any]:
+    import hmac
+
+    port, token = read_endpoint(os.path.join(folder, protocol.ENDPOINT_NAME))
+    nonce = os.urandom(16).hex()
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    try:
+        # The greeting is due at once: a stale file's port now held by some other program that
+        # never speaks first is given up on after CONNECT_TIMEOUT, not after `timeout`.
+        sock.settimeout(CONNECT_TIMEOUT)
+        try:
+            sock.connect((protocol.LOOPBACK, port))
+            greeting = _response(read_line(sock))
+        except OSError as exc:  # refused: the instance that wrote the file is gone
+            raise Unavailable(f"no instance at {protocol.LOOPBACK}:{port}: {exc}") from None
+        server_nonce = greeting.get("nonce")
+        if not isinstance(server_nonce, str) or not server_nonce:
+            raise Unavailable("the program on the channel's port is not a traycred instance")
+        auth = {"nonce": nonce, "auth": protocol.mac(token, "request", server_nonce)}
+        sock.settimeout(timeout)
+        try:
+            sock.sendall(protocol.request(op, args, auth))
+            line = read_line(sock)
+        except OSError as exc:
+            raise Unavailable(f"the instance did not answer: {exc}") from None
+    finally:
+        sock.close()
+    response = _response(line)
+    proof = response.get("proof")
+    if not isinstance(proof, str) or not hmac.compare_digest(
+        proof, protocol.mac(token, "reply", nonce)
+    ):
+        # Whoever answered does not hold this user's token: do not trust what it sent.
+        raise Unavailable("the answer on the channel's port is not from this user's instance")
+    return response
+
+
+def read_endpoint(path: str) -> tuple[int, str]:
+    """The port and token the running instance wrote (TCP transport). Unavailable if unusable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise Unavailable(f"no instance endpoint at {path}: {exc}") from None
+    try:
+        if hasattr(os, "geteuid"):
+            # Only a file of ours that nobody else can change may say where our instance is.
+            info = os.fstat(fd)
+            if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+                raise Unavailable(f"{path} is not private to this user")
+        raw = os.read(fd, 4096)
+    except OSError as exc:
+        raise Unavailable(f"cannot read {path}: {exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        endpoint = json.loads(raw.decode("utf-8"))
+        port, token = endpoint["port"], endpoint["token"]
+        bytes.fromhex(token)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unavailable(f"{path} is not a traycred endpoint: {exc}") from None
+    if not isinstance(port, int) or not 0 < port < 65536 or len(token) < 32:
+        raise Unavailable(f"{path} is not a traycred endpoint")
+    return port, token
+
+
+def _response(line: bytes) -> dict[str, Any]:
     if not line:
         raise Unavailable("the instance closed the connection without an answer")
     try:
@@ -102,14 +205,7 @@ def call(op: str, args: dict[str, Any] | None = None, *, timeout: float = DEFAUL
         raise Unavailable("the instance sent something that is not a channel message") from None
     if response.get("v") != protocol.PROTOCOL_VERSION:
         raise Unavailable(f"the instance speaks channel version {response.get('v')!r}")
-    if response.get("ok"):
-        return response.get("result")
-    error = response.get("error") or {}
-    raise InstanceError(
-        str(error.get("kind", protocol.ERROR)),
-        str(error.get("message", "The running traycred instance reported an error.")),
-        int(error.get("exit_code", 1)),
-    )
+    return response
 
 
 def read_line(sock: _socket.socket) -> bytes:

@@ -6,11 +6,21 @@ instances starting at the same moment cannot both win. The winner replaces any s
 listens on `traycred.sock` (0600); a loser raises AlreadyRunningError naming the instance that
 runs (pid and kind, asked over the socket or read from the lock file). Connections from another
 user are refused (SO_PEERCRED) even though the folder's mode already keeps them out.
+
+Where there are no Unix sockets or fcntl (Windows; protocol.transport() says "tcp"), the same
+lock file is taken with `filelock` (LockFileEx on Windows, which the OS also drops when the
+process dies), the server listens on 127.0.0.1 on a free port, and writes the port and a fresh
+random token to `traycred.endpoint.json` (0600) in the runtime folder. Any local user can
+connect to a loopback port, so the token is what keeps them out: a connection that does not
+prove it holds the token is closed without an answer (see protocol's docstring for the
+handshake).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
+import json
 import logging
 import os
 import selectors
@@ -71,10 +81,15 @@ class ChannelServer:
         self.folder = folder or paths.runtime_dir()
         self.socket_path = self.folder / protocol.SOCKET_NAME
         self.lock_path = self.folder / protocol.LOCK_NAME
+        self.endpoint_path = self.folder / protocol.ENDPOINT_NAME
+        self.transport = protocol.transport()
         self._lock_fd: int | None = None
+        self._file_lock: Any = None  # a filelock.FileLock on the TCP transport
         self._listener: socket.socket | None = None
         self._socket_inode: int | None = None
-        self._wake_r, self._wake_w = -1, -1
+        self._token: str | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> ChannelServer:
@@ -90,9 +105,10 @@ class ChannelServer:
     def bind(self) -> None:
         """Become the instance: lock, replace a stale socket, listen. AlreadyRunningError if not."""
         self._ensure_folder()
-        self._take_lock()
+        tcp = self.transport == protocol.TCP
+        self._take_file_lock() if tcp else self._take_lock()
         try:
-            self._listen()
+            self._listen_tcp() if tcp else self._listen()
         except BaseException:
             self._release_lock()
             raise
@@ -108,6 +124,10 @@ class ChannelServer:
                 f"Cannot create the runtime folder {self.folder}: {exc.strerror}.",
                 hint="Set TRAYCRED_RUNTIME_DIR to a private folder.",
             ) from None
+        if not hasattr(os, "geteuid"):
+            # Windows: platformdirs' runtime folder is under the user's own profile
+            # (%LOCALAPPDATA%), whose ACL already admits only this user, SYSTEM and admins.
+            return
         if info.st_uid != os.geteuid():
             raise TraycredError(
                 f"The runtime folder {self.folder} belongs to another user.",
@@ -129,8 +149,29 @@ class ChannelServer:
         os.write(fd, f"{os.getpid()} {self.kind}\n".encode())
         self._lock_fd = fd
 
+    def _take_file_lock(self) -> None:
+        from filelock import FileLock, Timeout
+
+        # Not thread-local: the tray binds on its main thread and may close on another.
+        lock = FileLock(str(self.lock_path), mode=0o600, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise self._already_running() from None
+        self._file_lock = lock
+
     def _already_running(self) -> AlreadyRunningError:
-        info = _ping_at(self.socket_path)
+        if self.transport == protocol.TCP:
+            info = _ping_tcp(self.folder)
+            if info is None:
+                # The lock file cannot be read while locked on Windows; the endpoint file can.
+                try:
+                    endpoint = json.loads(self.endpoint_path.read_text())
+                    info = {"pid": int(endpoint["pid"]), "kind": str(endpoint["kind"])}
+                except (OSError, ValueError, KeyError, TypeError):
+                    info = {}
+        else:
+            info = _ping_at(self.socket_path)
         if info is None:
             try:
                 pid, kind = self.lock_path.read_text().split()[:2]
@@ -169,7 +210,37 @@ class ChannelServer:
         self._socket_inode = self.socket_path.stat().st_ino
         self._listener = listener
 
+    def _listen_tcp(self) -> None:
+        from traycred.fileio import atomic_write
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.bind((protocol.LOOPBACK, 0))
+            listener.listen(16)
+        except OSError as exc:
+            listener.close()
+            raise TraycredError(
+                f"Cannot listen on {protocol.LOOPBACK}: {exc.strerror}.",
+                hint="Check that the loopback interface is up and not blocked.",
+            ) from None
+        port = listener.getsockname()[1]
+        token = os.urandom(32).hex()
+        endpoint = {"port": port, "token": token, "pid": os.getpid(), "kind": self.kind}
+        try:
+            # We hold the lock, so an endpoint file already there is from an instance that
+            # died: replaced whole (0600; on Windows the private runtime folder guards it).
+            atomic_write(self.endpoint_path, json.dumps(endpoint).encode() + b"\n")
+        except BaseException:
+            listener.close()
+            raise
+        listener.setblocking(False)
+        self._token = token
+        self._listener = listener
+
     def _release_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()  # closing the handle drops the OS lock
+            self._file_lock = None
         if self._lock_fd is not None:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._lock_fd, 0)
@@ -181,32 +252,42 @@ class ChannelServer:
     def start(self) -> None:
         if self._listener is None:
             raise RuntimeError("bind() first")
-        self._wake_r, self._wake_w = os.pipe()
+        # A socket pair, not a pipe: select() on Windows takes sockets only.
+        self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(target=self._serve, name="traycred-channel", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         """Stop listening, remove the socket (if it is still ours) and release the lock."""
         if self._thread is not None:
-            with contextlib.suppress(OSError):
-                os.write(self._wake_w, b"x")
+            if self._wake_w is not None:
+                with contextlib.suppress(OSError):
+                    self._wake_w.send(b"x")
             self._thread.join(5)
             self._thread = None
-        for fd in (self._wake_r, self._wake_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._wake_r = self._wake_w = -1
+        for end in (self._wake_r, self._wake_w):
+            if end is not None:
+                end.close()
+        self._wake_r = self._wake_w = None
         if self._listener is not None:
             self._listener.close()
             self._listener = None
-            with contextlib.suppress(OSError):
-                if self.socket_path.stat().st_ino == self._socket_inode:
-                    self.socket_path.unlink()
+            if self.transport == protocol.TCP:
+                self._remove_endpoint()
+            else:
+                with contextlib.suppress(OSError):
+                    if self.socket_path.stat().st_ino == self._socket_inode:
+                        self.socket_path.unlink()
+        self._token = None
         self._release_lock()
 
+    def _remove_endpoint(self) -> None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            if json.loads(self.endpoint_path.read_text())["token"] == self._token:
+                self.endpoint_path.unlink()
+
     def _serve(self) -> None:
-        assert self._listener is not None
+        assert self._listener is not None and self._wake_r is not None
         # Blocks without a timeout: an idle instance costs no wake-ups here.
         with selectors.DefaultSelector() as selector:
             selector.register(self._listener, selectors.EVENT_READ, "accept")
@@ -233,6 +314,11 @@ class ChannelServer:
         with conn:
             conn.setblocking(True)
             conn.settimeout(READ_TIMEOUT)
+            if self.transport == protocol.TCP:
+                token = self._token
+                if token is not None:  # None: closing
+                    self._handle_tcp(conn, token)
+                return
             if not _same_user(conn):
                 log.warning("refused a channel connection from another user")
                 return
@@ -246,6 +332,35 @@ class ChannelServer:
             conn.settimeout(None)
             with contextlib.suppress(OSError):
                 conn.sendall(reply)
+
+    def _handle_tcp(self, conn: socket.socket, token: str) -> None:
+        nonce = os.urandom(16).hex()
+        try:
+            conn.sendall(protocol.encode({"v": protocol.PROTOCOL_VERSION, "nonce": nonce}))
+            line = client.read_line(conn)
+        except OSError:
+            return
+        if not line:
+            return
+        try:
+            request = protocol.decode(line)
+        except ValueError:
+            request = {}
+        auth, client_nonce = request.get("auth"), request.get("nonce")
+        if not (
+            isinstance(auth, str)
+            and isinstance(client_nonce, str)
+            and client_nonce
+            and hmac.compare_digest(auth, protocol.mac(token, "request", nonce))
+        ):
+            # Any local user can reach a loopback port: without the token, no answer at all.
+            log.warning("refused a channel connection without this instance's token")
+            return
+        reply = protocol.decode(self.answer(line))
+        reply["proof"] = protocol.mac(token, "reply", client_nonce)
+        conn.settimeout(None)
+        with contextlib.suppress(OSError):
+            conn.sendall(protocol.encode(reply))
 
     def answer(self, line: bytes) -> bytes:
         """The response line for one request line (never raises)."""
@@ -358,6 +473,14 @@ def _same_user(conn: socket.socket) -> bool:
         return False
     _pid, uid, _gid = struct.unpack("3i", raw)
     return bool(uid == os.geteuid())
+
+
+def _ping_tcp(folder: Path) -> dict[str, Any] | None:
+    try:
+        result = client.call("ping", timeout=2.0, folder=str(folder))
+    except (client.Unavailable, client.InstanceError):
+        return None
+    return result if isinstance(result, dict) else None
 
 
 def _ping_at(path: Path) -> dict[str, Any] | None:
