@@ -8,6 +8,7 @@ exits 0.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,10 @@ def run(args: argparse.Namespace) -> int:
     from traycred.ui.controller import KIND, TrayService
 
     backend = getattr(args, "backend", None) or "qt"
+    if _no_display():
+        # Without this, Qt aborts (SIGABRT) with a page about xcb plugins that helps no one.
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
     server = ChannelServer(TrayService(), kind=KIND)
     try:
         server.bind()
@@ -34,6 +39,21 @@ def run(args: argparse.Namespace) -> int:
         return run_tray(backend, server=server)
     finally:
         server.close()
+
+
+NO_DISPLAY = (
+    "traycred: no graphical session here (DISPLAY and WAYLAND_DISPLAY are not set); start the "
+    "tray from your desktop, or run `traycred daemon` to keep credentials fresh without an icon."
+)
+
+
+def _no_display() -> bool:
+    """On X11/Wayland systems, nothing to draw on (and no platform named for Qt explicitly)."""
+    if sys.platform == "darwin" or sys.platform.startswith(("win", "cygwin")):
+        return False
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return False  # offscreen, vnc, ...: the caller knows what it wants
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _show_running(exc: AlreadyRunningError) -> int:
