@@ -125,6 +125,15 @@ def test_every_kind_of_profile_is_there_and_the_cli_works_in_it(
     assert str(demo.folder) in demo.banner
     for secret in (ALICE_SECRET_ACCESS_KEY, CI_SECRET_ACCESS_KEY):
         assert secret not in demo.banner
+    # The banner names a file that gives another terminal the same environment.
+    env_file = demo.folder / "env.sh"
+    assert f"in another terminal: . {env_file}" in demo.banner
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    sourced = subprocess.run(
+        ["sh", "-c", f'. "{env_file}" && env'], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for name, value in demo.overrides.items():
+        assert f"{name}={value}" in sourced
 
     # HOME-independent: everything the tray reads or writes is in the folder.
     for name in (

@@ -91,6 +91,11 @@ class Demo:
         return self._need_folder() / "home"
 
     @property
+    def env_file(self) -> Path:
+        """`export` lines to source in another terminal, so the CLI there works on the demo."""
+        return self._need_folder() / "env.sh"
+
+    @property
     def config_file(self) -> Path:
         return self.home / ".aws" / "config"
 
@@ -122,6 +127,7 @@ class Demo:
             self._write_aws_files()
             self.keyring = self._store_demo_key(service)
             self._write_settings()
+            self._write_env_file()
         except BaseException:
             self.stop()
             raise
@@ -235,6 +241,11 @@ class Demo:
         fileio.atomic_write(self.config_file, demo_config().encode("utf-8"))
         fileio.atomic_write(self.credentials_file, credentials.encode("utf-8"))
 
+    def _write_env_file(self) -> None:
+        from traycred import fileio
+
+        fileio.atomic_write(self.env_file, (self.shell_lines() + "\n").encode("utf-8"))
+
     def _write_settings(self) -> None:
         from traycred.settings import SettingsStore
 
@@ -339,11 +350,18 @@ class Demo:
                 f"  keyring         {self.keyring.backend}, service {self.keyring.service}",
                 "                  (its entries are deleted when the demo ends)",
             ]
-        lines += ["", "Quit from the tray menu or press Ctrl-C here to end the demo."]
+        lines += [
+            "",
+            f"  command line    in another terminal: . {self.env_file}",
+            "                  (points traycred, the AWS CLI and SDKs there at the demo, HOME",
+            "                  included; then try traycred status, refresh, use, env, login)",
+            "",
+            "Quit from the tray menu or press Ctrl-C here to end the demo.",
+        ]
         return "\n".join(lines)
 
     def shell_lines(self) -> str:
-        """`export NAME=value` lines for the demo's environment (for --no-tray)."""
+        """`export NAME=value` lines for the demo's environment (--no-tray, and `env_file`)."""
         return "\n".join(
             f"export {name}={shlex.quote(value)}" for name, value in sorted(self._overrides.items())
         )

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             code = 0  # asked to stop (a logout, `kill`): the demo ends as with Quit
         if code != 0:
             print(f"traycred demo: the tray stopped with exit code {code}.", file=sys.stderr)
+            code = 1  # a crash's -6 would otherwise reach the shell as 250
     except (KeyboardInterrupt, _Stop):
         code = 0
     finally:
