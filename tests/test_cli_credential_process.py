@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from tests.fixtures.aws_setup import credentials_file, write_config
 from tests.test_cli_refresh import home, sdk_identity, traycred  # noqa: F401 - fixture
-from tests.test_engine import CONFIG, credentials_file, write_config
+from tests.test_engine import CONFIG
 from traycred.credentials import parse_iso, utcnow
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import ALICE_MFA_SERIAL, ALICE_SECRET_ACCESS_KEY

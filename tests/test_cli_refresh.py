@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_engine import credentials_file, store_keys, write_config
+from tests.fixtures.aws_setup import credentials_file, store_keys, write_config
+from tests.test_engine import CONFIG
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
     ADMIN_ROLE_ARN,
@@ -74,7 +75,7 @@ def sdk_identity(home: Path, profile: str = "", *, config: Path | None = None) -
 
 @pytest.fixture
 def home(isolated_home: Path, real_keyring: str, emulator: Emulator) -> Path:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice", "ci")
     return isolated_home
 

@@ -18,48 +18,29 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.aws_setup import alice_config, store_keys, write_config
 from traycred import paths
 from traycred.channel import client, protocol
-from traycred.credentials import Credentials, parse_iso, utcnow
+from traycred.credentials import parse_iso, utcnow
 from traycred.emulator import Emulator, Scenario
 from traycred.emulator.scenario import (
-    ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
     ALICE_MFA_SERIAL,
     ALICE_SECRET_ACCESS_KEY,
-    DEPLOY_ROLE_ARN,
 )
 from traycred.engine import Engine
-from traycred.keystore import Keystore
 from traycred.prompt.noninteractive import NonInteractivePrompter
 
 ROLE_TTL = 8  # seconds: the daemon renews at half-life, so a cycle every ~4 s
 
-CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile alice]
-mfa_serial = {ALICE_MFA_SERIAL}
-
-[profile admin]
-role_arn = {ADMIN_ROLE_ARN}
-source_profile = alice
-
-[profile deploy]
-role_arn = {DEPLOY_ROLE_ARN}
-source_profile = alice
-"""
+CONFIG = alice_config("admin", "deploy")
 
 
 @pytest.fixture
 def short_ttl(
     isolated_home: Path, real_keyring: str, emulator_factory: Callable[[Scenario], Emulator]
 ) -> Emulator:
-    config = isolated_home / ".aws" / "config"
-    config.parent.mkdir(mode=0o700, exist_ok=True)
-    config.write_text(CONFIG)
-    Keystore().set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
+    write_config(isolated_home, CONFIG)
+    store_keys("alice")
     scenario = Scenario.demo().replace(ttl_override={"AssumeRole": ROLE_TTL})
     return emulator_factory(scenario)
 
@@ -270,7 +251,8 @@ def test_daemon_keeps_sso_profiles_fresh_renewing_the_token_with_its_refresh_tok
     emulator_factory: Callable[[Scenario], Emulator],
     start_daemon: Callable[[], subprocess.Popen[str]],
 ) -> None:
-    from tests.test_sso_helpers import SESSION, UserPrompter, fast_scenario, write_config
+    from tests.test_sso_helpers import SESSION, UserPrompter, fast_scenario
+    from tests.test_sso_helpers import write_config as write_sso_config
     from traycred.settings import SettingsStore
     from traycred.sso.tokens import SsoTokenService
 
@@ -278,7 +260,7 @@ def test_daemon_keeps_sso_profiles_fresh_renewing_the_token_with_its_refresh_tok
     # window, so every cycle renews the token with the refresh token, never a new sign-in.
     scenario = fast_scenario().replace(ttl_override={"GetRoleCredentials": 8, "CreateToken": 600})
     emu = emulator_factory(scenario)
-    write_config()
+    write_sso_config()
     SsoTokenService().sign_in(SESSION, UserPrompter(emu), profiles=("prod-ro", "dev-admin"))
     SettingsStore().update(
         lambda s: s.with_profile("prod-ro", managed=True).with_profile("dev-admin", managed=True)
@@ -361,11 +343,12 @@ def test_login_tells_the_running_daemon_to_refresh_the_sessions_profiles(
     start_daemon: Callable[[], subprocess.Popen[str]],
     tmp_path: Path,
 ) -> None:
-    from tests.test_sso_helpers import browser_script, fast_scenario, write_config
+    from tests.test_sso_helpers import browser_script, fast_scenario
+    from tests.test_sso_helpers import write_config as write_sso_config
     from traycred.settings import SettingsStore
 
     emu = emulator_factory(fast_scenario())
-    write_config()
+    write_sso_config()
     SettingsStore().update(lambda s: s.with_profile("prod-ro", managed=True))
     start_daemon()
     deadline = time.monotonic() + 10

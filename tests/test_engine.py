@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from traycred.credentials import Credentials, utcnow
+from tests.fixtures.aws_setup import credentials_file, store_keys, write_config
+from traycred.credentials import utcnow
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
     ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
     ALICE_MFA_SERIAL,
     ALICE_SECRET_ACCESS_KEY,
     AUDIT_ROLE_ARN,
@@ -78,31 +78,9 @@ credential_source = Ec2InstanceMetadata
 """
 
 
-def write_config(home: Path, text: str = CONFIG) -> Path:
-    path = home / ".aws" / "config"
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-def credentials_file(home: Path) -> Path:
-    return home / ".aws" / "credentials"
-
-
-def store_keys(*profiles: str) -> Keystore:
-    keystore = Keystore()
-    keys = {
-        "alice": Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY),
-        "ci": Credentials(CI_ACCESS_KEY_ID, CI_SECRET_ACCESS_KEY),
-    }
-    for profile in profiles:
-        keystore.set_key(profile, keys[profile])
-    return keystore
-
-
 @pytest.fixture
 def setup(isolated_home: Path, real_keyring: str, emulator: Emulator) -> Path:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice", "ci")
     return isolated_home
 

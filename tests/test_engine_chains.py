@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.aws_setup import ALICE_KEY, credentials_file, write_config
 from tests.test_cli_refresh import sdk_identity
-from tests.test_engine import credentials_file, write_config
 from traycred import aws
 from traycred.credentials import Credentials
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
     ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
     ALICE_MFA_SERIAL,
-    ALICE_SECRET_ACCESS_KEY,
     CI_ACCESS_KEY_ID,
     CI_SECRET_ACCESS_KEY,
     DEPLOY_ROLE_ARN,
@@ -76,7 +74,7 @@ aws_secret_access_key = {CI_SECRET_ACCESS_KEY}
 def home(isolated_home: Path, real_keyring: str, emulator: Emulator) -> Path:
     write_config(isolated_home, CONFIG)
     credentials_file(isolated_home).write_text(CREDENTIALS)
-    Keystore().set_key("kmid", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
+    Keystore().set_key("kmid", ALICE_KEY)
     return isolated_home
 
 

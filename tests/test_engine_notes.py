@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from tests.test_engine import CONFIG, credentials_file, store_keys, with_code, write_config
+from tests.fixtures.aws_setup import credentials_file, store_keys, write_config
+from tests.test_engine import CONFIG, with_code
 from traycred.credentials import format_iso, utcnow
 from traycred.credfile import CredentialsStore, OwnedSection
 from traycred.emulator import Emulator, Scenario
@@ -20,7 +21,7 @@ from traycred.settings import SettingsStore
 def test_several_shadowed_roles_get_one_summary_line(
     isolated_home: Path, real_keyring: str, emulator: Emulator
 ) -> None:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice", "ci")
     report = with_code("123456").refresh(["admin", "deploy", "readonly", "ci-deploy"])
     assert report.ok, report.outcomes
@@ -114,7 +115,7 @@ class CountingStore(CredentialsStore):
 def test_expiries_read_the_file_once_and_agree_with_expiry(
     isolated_home: Path, real_keyring: str, emulator: Emulator
 ) -> None:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice", "ci")
     written = with_code("123456").refresh(["deploy", "readonly"])
     assert written.ok, written.outcomes

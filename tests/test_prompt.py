@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_engine import store_keys, write_config
+from tests.fixtures.aws_setup import store_keys, write_config
+from tests.test_engine import CONFIG
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import ALICE_MFA_SERIAL
 from traycred.errors import AwsError, MfaCodeNeededError, UsageError
@@ -115,7 +116,7 @@ class Terminal:
 def test_terminal_prompt_is_hidden_rechecks_and_shows_aws_message(
     isolated_home: Path, real_keyring: str, emulator: Emulator
 ) -> None:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice")
     terminal = Terminal([sys.executable, "-m", "traycred", "refresh", "admin", "deploy"])
     try:

@@ -23,67 +23,26 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.aws_setup import CI_DEPLOY, SSO_DEV, alice_config, store_keys, write_config
 from tests.fixtures.system import require_system
 from traycred.channel import client
-from traycred.credentials import Credentials
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
-    ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
-    ALICE_MFA_SERIAL,
-    ALICE_SECRET_ACCESS_KEY,
     AUDIT_ROLE_ARN,
-    CI_ACCESS_KEY_ID,
-    CI_SECRET_ACCESS_KEY,
-    DEMO_ACCOUNT_ID,
-    DEMO_SSO_REGION,
-    DEMO_START_URL,
-    DEPLOY_ROLE_ARN,
-    READONLY_ROLE_ARN,
 )
-from traycred.keystore import Keystore
 from traycred.settings import SettingsStore
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "assets" / "screenshots" / "menu.png"
 TIMEOUT = 20.0
 
-CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile alice]
-mfa_serial = {ALICE_MFA_SERIAL}
-
-[profile admin]
-role_arn = {ADMIN_ROLE_ARN}
-source_profile = alice
-
-[profile readonly]
-role_arn = {READONLY_ROLE_ARN}
-source_profile = alice
-
+AUDIT = f"""\
 [profile audit]
 role_arn = {AUDIT_ROLE_ARN}
 source_profile = alice
 external_id = demo-external-id
-
-[profile ci]
-
-[profile ci-deploy]
-role_arn = {DEPLOY_ROLE_ARN}
-source_profile = ci
-
-[sso-session corp]
-sso_start_url = {DEMO_START_URL}
-sso_region = {DEMO_SSO_REGION}
-sso_registration_scopes = sso:account:access
-
-[profile sso-dev]
-sso_session = corp
-sso_account_id = {DEMO_ACCOUNT_ID}
-sso_role_name = ReadOnly
 """
+CONFIG = alice_config("admin", "readonly", extra=[AUDIT, CI_DEPLOY, SSO_DEV])
 
 
 def _need_screen() -> None:
@@ -174,12 +133,8 @@ def tray_process(
     isolated_home: Path, real_keyring: str, emulator: Emulator, tmp_path: Path
 ) -> Iterator[TrayProcess]:
     _need_screen()
-    aws = isolated_home / ".aws"
-    aws.mkdir(mode=0o700)
-    (aws / "config").write_text(CONFIG)
-    keystore = Keystore()
-    keystore.set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
-    keystore.set_key("ci", Credentials(CI_ACCESS_KEY_ID, CI_SECRET_ACCESS_KEY))
+    write_config(isolated_home, CONFIG)
+    store_keys("alice", "ci")
     SettingsStore().update(
         lambda s: s.replace(default_profile="ci-deploy").with_profile("sso-dev", managed=True)
     )

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.aws_setup import credentials_file, write_config
 from tests.test_cli_keys import REPO, child_env
-from tests.test_engine import credentials_file, write_config
+from tests.test_engine import CONFIG
 from traycred.emulator import Emulator
 
 HANGING = "tests.keyring_backends.HangingKeyring"
@@ -45,7 +46,7 @@ def run(backend: str, *args: str) -> tuple[subprocess.CompletedProcess[str], flo
 
 @pytest.fixture
 def files(isolated_home: Path, emulator: Emulator) -> Path:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     path = credentials_file(isolated_home)
     path.write_text(OWNED)
     return path

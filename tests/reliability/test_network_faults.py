@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.aws_setup import credentials_file, store_keys, write_config
 from tests.test_cli_refresh import traycred
-from tests.test_engine import credentials_file, store_keys, write_config
+from tests.test_engine import CONFIG
 from tests.test_sso_helpers import CONFIG as SSO_CONFIG
 from tests.test_sso_helpers import SESSION, fast_scenario, visit
 from traycred import paths
@@ -47,7 +48,7 @@ def one_line(result: subprocess.CompletedProcess[str], code: int) -> str:
 def sts(isolated_home: Path, real_keyring: str, emulator_factory: EmulatorFactory) -> Emulator:
     """The STS config of tests/test_engine.py, keys in the keyring, `ci-deploy` already written
     (to [ci-deploy-live], which SDK tools use as it is: no shadowing note on stderr)."""
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice", "ci")
     emu = emulator_factory(Scenario.demo())
     first = traycred("refresh", "ci-deploy", "--output", "ci-deploy-live")
@@ -149,7 +150,7 @@ def test_refused_connections_say_so_and_keep_the_credentials(
 def test_an_expired_mfa_session_asks_for_a_new_code(
     isolated_home: Path, real_keyring: str, emulator_factory: EmulatorFactory
 ) -> None:
-    write_config(isolated_home)
+    write_config(isolated_home, CONFIG)
     store_keys("alice")
     emu = emulator_factory(Scenario.demo())
     assert traycred("refresh", "admin", "--mfa-code", "123456").returncode == 0

@@ -35,39 +35,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.aws_setup import alice_config
 from tests.test_sso_helpers import browser_script, fast_scenario
 from traycred import paths
 from traycred.channel import client
 from traycred.credfile import OWNER_MARKER
 from traycred.emulator import Emulator, Scenario
 from traycred.emulator.scenario import (
-    ADMIN_ROLE_ARN,
     ALICE_ACCESS_KEY_ID,
-    ALICE_MFA_SERIAL,
     ALICE_SECRET_ACCESS_KEY,
     DEMO_START_URL,
-    DEPLOY_ROLE_ARN,
 )
 from traycred.keystore import Keystore
 
 EmulatorFactory = Callable[[Scenario], Emulator]
 ROLE_TTL = 6  # seconds: the daemon renews roles at half-life, a cycle every ~3 s
 
-CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile alice]
-mfa_serial = {ALICE_MFA_SERIAL}
-
-[profile admin]
-role_arn = {ADMIN_ROLE_ARN}
-source_profile = alice
-
-[profile deploy]
-role_arn = {DEPLOY_ROLE_ARN}
-source_profile = alice
-
+SSO_PROD_RO = f"""\
 [sso-session demo]
 sso_start_url = {DEMO_START_URL}
 sso_region = us-east-1
@@ -78,6 +62,7 @@ sso_session = demo
 sso_account_id = 333333333333
 sso_role_name = ReadOnly
 """
+CONFIG = alice_config("admin", "deploy", extra=[SSO_PROD_RO])
 
 # Outputs that print credentials by design: role credentials may appear there, nothing else.
 PRINTS_CREDENTIALS = ("env", "credential-process")

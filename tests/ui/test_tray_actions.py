@@ -20,19 +20,11 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from traycred.credentials import Credentials
+from tests.fixtures.aws_setup import CI_DEPLOY, alice_config, store_keys, write_config
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
-    ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
     ALICE_MFA_SERIAL,
-    ALICE_SECRET_ACCESS_KEY,
-    CI_ACCESS_KEY_ID,
-    CI_SECRET_ACCESS_KEY,
-    DEPLOY_ROLE_ARN,
-    READONLY_ROLE_ARN,
 )
-from traycred.keystore import Keystore
 from traycred.settings import SettingsStore
 from traycred.ui.controller import TrayController, create
 from traycred.ui.qt.app import TrayApp
@@ -43,27 +35,7 @@ from traycred.ui.qt.workers import GuiInvoker
 
 pytestmark = pytest.mark.gui
 
-CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile alice]
-mfa_serial = {ALICE_MFA_SERIAL}
-
-[profile admin]
-role_arn = {ADMIN_ROLE_ARN}
-source_profile = alice
-
-[profile readonly]
-role_arn = {READONLY_ROLE_ARN}
-source_profile = alice
-
-[profile ci]
-
-[profile ci-deploy]
-role_arn = {DEPLOY_ROLE_ARN}
-source_profile = ci
-"""
+CONFIG = alice_config("admin", "readonly", extra=[CI_DEPLOY])
 WAIT_MS = 20_000
 
 
@@ -116,12 +88,8 @@ class Tray:
 def tray(
     qtbot: QtBot, isolated_home: Path, real_keyring: str, emulator: Emulator
 ) -> Iterator[Tray]:
-    aws = isolated_home / ".aws"
-    aws.mkdir(mode=0o700)
-    (aws / "config").write_text(CONFIG)
-    keystore = Keystore()
-    keystore.set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
-    keystore.set_key("ci", Credentials(CI_ACCESS_KEY_ID, CI_SECRET_ACCESS_KEY))
+    write_config(isolated_home, CONFIG)
+    store_keys("alice", "ci")
 
     opened: list[str] = []
     invoker = GuiInvoker()

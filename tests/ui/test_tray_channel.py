@@ -20,21 +20,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
+from tests.fixtures.aws_setup import SSO_DEV, alice_config, store_keys, write_config
 from traycred.channel import client
 from traycred.channel.server import AlreadyRunningError, ChannelServer
 from traycred.cli import cmd_tray
-from traycred.credentials import Credentials
 from traycred.emulator import Emulator
-from traycred.emulator.scenario import (
-    ADMIN_ROLE_ARN,
-    ALICE_ACCESS_KEY_ID,
-    ALICE_MFA_SERIAL,
-    ALICE_SECRET_ACCESS_KEY,
-    DEMO_ACCOUNT_ID,
-    DEMO_SSO_REGION,
-    DEMO_START_URL,
-)
-from traycred.keystore import Keystore
 from traycred.settings import SettingsStore
 from traycred.ui.controller import KIND, TrayService, create
 from traycred.ui.qt.app import TrayApp
@@ -44,27 +34,7 @@ from traycred.ui.qt.workers import GuiInvoker
 
 pytestmark = pytest.mark.gui
 
-CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile alice]
-mfa_serial = {ALICE_MFA_SERIAL}
-
-[profile admin]
-role_arn = {ADMIN_ROLE_ARN}
-source_profile = alice
-
-[sso-session corp]
-sso_start_url = {DEMO_START_URL}
-sso_region = {DEMO_SSO_REGION}
-sso_registration_scopes = sso:account:access
-
-[profile sso-dev]
-sso_session = corp
-sso_account_id = {DEMO_ACCOUNT_ID}
-sso_role_name = ReadOnly
-"""
+CONFIG = alice_config("admin", extra=[SSO_DEV])
 WAIT_MS = 20_000
 
 
@@ -92,10 +62,8 @@ class Running:
 def running(
     qtbot: QtBot, isolated_home: Path, real_keyring: str, emulator: Emulator
 ) -> Iterator[Running]:
-    aws = isolated_home / ".aws"
-    aws.mkdir(mode=0o700)
-    (aws / "config").write_text(CONFIG)
-    Keystore().set_key("alice", Credentials(ALICE_ACCESS_KEY_ID, ALICE_SECRET_ACCESS_KEY))
+    write_config(isolated_home, CONFIG)
+    store_keys("alice")
     SettingsStore().update(lambda s: s.with_profile("sso-dev", managed=True))
     server = ChannelServer(TrayService(), kind=KIND)
     server.bind()
