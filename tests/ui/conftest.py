@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from traycred.ui.model import Action
+    from traycred.ui.qt.app import TrayApp
+
+_Dialog = TypeVar("_Dialog")
 
 # Must happen before pytest-qt creates the QApplication (at the first `qtbot`).
 if not (
@@ -50,3 +61,31 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@contextmanager
+def dialog_app() -> Iterator[TrayApp]:
+    """The tray's Qt app without an icon or a channel, for opening its dialogs from the menu;
+    its dialogs are closed and its controller stopped at the end."""
+    from traycred.ui.controller import create
+    from traycred.ui.qt.app import TrayApp
+    from traycred.ui.qt.prompter import QtPrompter
+    from traycred.ui.qt.workers import GuiInvoker
+
+    invoker = GuiInvoker()
+    controller = create(None)
+    app = TrayApp(controller, invoker, QtPrompter(invoker))
+    controller.set_listener(app)
+    try:
+        yield app
+    finally:
+        for widget in list(app.dialogs):
+            widget.close()
+        controller.stop()
+
+
+def open_dialog(qtbot: QtBot, app: TrayApp, action: Action, kind: type[_Dialog]) -> _Dialog:
+    """Choose the menu entry `action` and wait for the dialog of type `kind` it opens."""
+    app.trigger(action, None)
+    qtbot.waitUntil(lambda: any(isinstance(d, kind) for d in app.dialogs), timeout=5000)
+    return next(d for d in app.dialogs if isinstance(d, kind))

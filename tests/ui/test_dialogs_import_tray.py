@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import dialog_app, open_dialog
 from traycred.emulator import Emulator
 from traycred.emulator.scenario import (
     ALICE_ACCESS_KEY_ID,
@@ -18,12 +19,9 @@ from traycred.emulator.scenario import (
     CI_SECRET_ACCESS_KEY,
 )
 from traycred.keystore import Keystore
-from traycred.ui.controller import TrayController, create
 from traycred.ui.model import Action
 from traycred.ui.qt.app import TrayApp
 from traycred.ui.qt.dialogs.import_keys_dialog import ImportKeysDialog
-from traycred.ui.qt.prompter import QtPrompter
-from traycred.ui.qt.workers import GuiInvoker
 
 pytestmark = pytest.mark.gui
 
@@ -42,24 +40,12 @@ def tray_app(
         f"[alice]\naws_access_key_id = {ALICE_ACCESS_KEY_ID}\n"
         f"aws_secret_access_key = {ALICE_SECRET_ACCESS_KEY}\n"
     )
-    invoker = GuiInvoker()
-    controller: TrayController = create(None)
-    app = TrayApp(controller, invoker, QtPrompter(invoker))
-    controller.set_listener(app)
-    try:
+    with dialog_app() as app:
         yield app
-    finally:
-        for widget in list(app.dialogs):
-            widget.close()
-        controller.stop()
 
 
 def _open(qtbot: QtBot, app: TrayApp) -> ImportKeysDialog:
-    app.trigger(Action.IMPORT_KEYS, None)
-    qtbot.waitUntil(lambda: any(isinstance(d, ImportKeysDialog) for d in app.dialogs), timeout=5000)
-    dialog = next(d for d in app.dialogs if isinstance(d, ImportKeysDialog))
-    assert isinstance(dialog, ImportKeysDialog)
-    return dialog
+    return open_dialog(qtbot, app, Action.IMPORT_KEYS, ImportKeysDialog)
 
 
 def test_the_checked_keys_move_to_the_keyring_and_out_of_the_file(

@@ -9,14 +9,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import dialog_app, open_dialog
 from traycred import autostart
 from traycred.settings import SettingsStore
-from traycred.ui.controller import TrayController, create
 from traycred.ui.model import Action
 from traycred.ui.qt.app import TrayApp
 from traycred.ui.qt.dialogs.settings_dialog import SettingsDialog
-from traycred.ui.qt.prompter import QtPrompter
-from traycred.ui.qt.workers import GuiInvoker
 
 pytestmark = pytest.mark.gui
 
@@ -30,25 +28,13 @@ def tray_app(qtbot: QtBot, isolated_home: Path) -> Iterator[TrayApp]:
         "credential_source = Environment\n\n[profile prod]\ncredential_process = true\n"
     )
     SettingsStore().update(lambda s: s.with_profile("dev", managed=True))
-    invoker = GuiInvoker()
-    controller: TrayController = create(None)
-    app = TrayApp(controller, invoker, QtPrompter(invoker))
-    controller.set_listener(app)
-    controller.reload().result(10)
-    try:
+    with dialog_app() as app:
+        app.controller.reload().result(10)
         yield app
-    finally:
-        for widget in list(app.dialogs):
-            widget.close()
-        controller.stop()
 
 
 def _open(qtbot: QtBot, app: TrayApp) -> SettingsDialog:
-    app.trigger(Action.SETTINGS, None)
-    qtbot.waitUntil(lambda: any(isinstance(d, SettingsDialog) for d in app.dialogs), timeout=5000)
-    dialog = next(d for d in app.dialogs if isinstance(d, SettingsDialog))
-    assert isinstance(dialog, SettingsDialog)
-    return dialog
+    return open_dialog(qtbot, app, Action.SETTINGS, SettingsDialog)
 
 
 def test_the_menu_entry_opens_the_dialog_with_the_files_values(
