@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 
-def test_without_a_system_tray_it_says_what_to_use_instead(isolated_home: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}  # Qt sees no tray there
+def start_tray(env: dict[str, str]) -> list[str]:
+    """Run `traycred tray` in `env`, expecting it to give up with exit 1: its stderr lines."""
     done = subprocess.run(
         [sys.executable, "-m", "traycred", "tray"],
         env=env,
@@ -20,8 +20,12 @@ def test_without_a_system_tray_it_says_what_to_use_instead(isolated_home: Path) 
         timeout=60,
     )
     assert done.returncode == 1
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines == [
+    return [line for line in done.stderr.splitlines() if line.strip()]
+
+
+def test_without_a_system_tray_it_says_what_to_use_instead(isolated_home: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}  # Qt sees no tray there
+    assert start_tray(env) == [
         "traycred: this desktop shows no system tray for Qt; try `traycred tray --backend "
         "pystray`, or run `traycred daemon` to keep credentials fresh without an icon."
     ]
@@ -34,16 +38,7 @@ def test_without_a_system_tray_it_says_what_to_use_instead(isolated_home: Path) 
 def test_with_no_display_at_all_it_says_so_instead_of_qt_aborting(isolated_home: Path) -> None:
     hidden = {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}
     env = {k: v for k, v in os.environ.items() if k not in hidden}
-    done = subprocess.run(
-        [sys.executable, "-m", "traycred", "tray"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 1
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines == [
+    assert start_tray(env) == [
         "traycred: no graphical session here (DISPLAY and WAYLAND_DISPLAY are not set); start "
         "the tray from your desktop, or run `traycred daemon` to keep credentials fresh without "
         "an icon."
