@@ -155,7 +155,8 @@ def _serve(
     try:
         server.start()
         scheduler.start()
-        log.info("daemon started (pid %d), socket %s", os.getpid(), server.socket_path)
+        where = server.endpoint_path if server.transport == "tcp" else server.socket_path
+        log.info("daemon started (pid %d), channel %s", os.getpid(), where)
         print(
             f"traycred daemon running (pid {os.getpid()}); log: {log_path}",
             file=sys.stderr,
