@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from traycred.errors import ConfigError, TraycredError
+from traycred.errors import ConfigError, MfaCodeNeededError, TraycredError
 from traycred.providers.assume_role import default_session_name, sanitize_session_name
 from traycred.providers.process import ProcessProvider
+from traycred.providers.session_token import ask_for_code
 from traycred.providers.static import EnvironmentProvider, credential_source_provider
 
 
@@ -101,3 +102,15 @@ def test_unknown_and_unsupported_credential_sources() -> None:
         credential_source_provider("r", "EcsContainer")
     with pytest.raises(ConfigError, match="unknown"):
         credential_source_provider("r", "Floppy")
+
+
+def test_with_no_prompter_the_mfa_message_names_the_waiting_profiles() -> None:
+    def message(*profiles: str) -> str:
+        with pytest.raises(MfaCodeNeededError) as caught:
+            ask_for_code(None, profiles=profiles, mfa_serial="arn:mfa/alice", attempt=str)
+        return caught.value.message
+
+    assert message("admin") == "An MFA code for arn:mfa/alice is needed (profile admin)."
+    assert message("admin", "deploy") == (
+        "An MFA code for arn:mfa/alice is needed (profiles admin, deploy)."
+    )

@@ -66,7 +66,8 @@ def ask_for_code(
 
     if prompter is None:
         raise MfaCodeNeededError(
-            f"An MFA code for {mfa_serial} is needed (profile {', '.join(profiles)}).",
+            f"An MFA code for {mfa_serial} is needed "
+            f"(profile{'s' if len(profiles) > 1 else ''} {', '.join(profiles)}).",
             hint="Run `traycred refresh` in a terminal or pass --mfa-code.",
         )
     previous: str | None = None
