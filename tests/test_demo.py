@@ -213,6 +213,7 @@ def test_without_a_keyring_the_demo_uses_a_named_file_keyring(
         assert env["PYTHON_KEYRING_BACKEND"] == FILE_KEYRING
         assert "plaintext file" in demo.banner()
         assert FILE_KEYRING in demo.banner()
+        assert ".)," not in demo.banner()  # the keyring's reason is its own sentence
         keyring_file = demo.folder / "keyring.json"  # type: ignore[operator]
         assert stat.S_IMODE(keyring_file.stat().st_mode) == 0o600
         keys = _traycred(env, "keys", "list")

@@ -22,6 +22,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import textwrap
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -339,10 +340,17 @@ class Demo:
         if self.keyring.file_backed:
             lines += [
                 "",
-                "  keyring         no usable OS keyring here "
-                f"({self.keyring.reason or 'none found'}),",
-                "                  so the demo keeps its key in a plaintext file in its folder",
-                f"                  (PYTHON_KEYRING_BACKEND={FILE_KEYRING})",
+                "  keyring         no usable OS keyring here, so the demo keeps its key in a",
+                "                  plaintext file in its folder",
+                f"                  (PYTHON_KEYRING_BACKEND={FILE_KEYRING}).",
+                # The reason is a whole sentence of its own: in parentheses mid-line it read
+                # "(... on D-Bus).),".
+                *textwrap.wrap(
+                    self.keyring.reason or "No keyring backend was found.",
+                    width=88,
+                    initial_indent=" " * 18,
+                    subsequent_indent=" " * 18,
+                ),
             ]
         else:
             lines += [
