@@ -277,7 +277,7 @@ class Engine:
                 keystore = self._keystore_or_none()
                 if keystore is not None:
                     try:
-                        keyring_profiles = tuple(keystore.profiles())
+                        keyring_profiles = tuple(keystore.profile_names())
                         self._keyring_error = None
                     except KeyringError as exc:
                         log.debug("cannot list keys in the keyring: %s", exc)

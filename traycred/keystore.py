@@ -6,6 +6,9 @@ backend is refused; a missing, locked or hung keyring gives KeyringError within 
 Layout under the service: `key:<profile>` holds {"aws_access_key_id", "aws_secret_access_key"},
 `session:<name>` holds {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"} and,
 because the keyring API cannot list entries, `__profiles__` holds the index {profile: key id}.
+A copy of the index's profile names (no key ids, no secrets) is kept in the state folder, so
+classifying profiles (`profile_names`) does not load the keyring stack (~18 MB) in a tray or daemon
+that is only idling; the keyring stays the source of truth and refreshes that copy when read.
 """
 
 from __future__ import annotations
@@ -385,16 +388,62 @@ class Keystore:
             self._set(INDEX_USERNAME, text, "update the list of stored keys")
         else:
             self._delete(INDEX_USERNAME, "update the list of stored keys")
+        self._write_names(index)
+
+    def _names_path(self) -> Path:
+        from traycred import paths
+
+        return paths.state_dir() / f"keyring-{_safe_service_name(self.service)}-profiles.json"
+
+    def _read_names(self) -> frozenset[str] | None:
+        from traycred import fileio
+
+        try:
+            raw = fileio.read_bytes(self._names_path())
+            data = json.loads(raw) if raw is not None else None
+        except (TraycredError, ValueError):
+            data = None
+        names = data.get("profiles") if isinstance(data, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return None
+        return frozenset(names)
+
+    def _write_names(self, index: dict[str, str]) -> None:
+        """Mirror the index's names to the state folder (best effort: the keyring is the truth)."""
+        from traycred import fileio
+
+        names = sorted(index)
+        if self._read_names() == frozenset(names):
+            return
+        path = self._names_path()
+        text = json.dumps({"service": self.service, "profiles": names}, indent=1) + "\n"
+        try:
+            with fileio.file_lock(path):
+                fileio.atomic_write(path, text.encode())
+        except TraycredError as exc:
+            log.debug("cannot keep the list of keyring profiles in %s: %s", path, exc)
 
     def profiles(self) -> dict[str, str]:
         """Profile name -> access key id of every stored long-term key (no secrets)."""
-        return self._read_index()
+        index = self._read_index()
+        self._write_names(index)
+        return index
+
+    def profile_names(self) -> frozenset[str]:
+        """Names of the profiles with a stored key, without opening the keyring when possible.
+
+        Read from the state folder's copy of the index (written whenever traycred reads or
+        changes the index); from the keyring itself when that copy is missing or damaged.
+        """
+        names = self._read_names()
+        return names if names is not None else frozenset(self.profiles())
 
     # -- long-term keys ----------------------------------------------------------------------
 
     def get_key(self, profile: str) -> Credentials | None:
         raw = self._get(KEY_PREFIX + profile, f"read the key of profile {profile}")
         if raw is None:
+            self.profiles()  # removed behind traycred's back: the names copy follows the index
             return None
         try:
             data = json.loads(raw)
