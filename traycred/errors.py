@@ -75,7 +75,15 @@ class MfaCodeNeededError(NeedsUserError):
 
 
 class SignInNeededError(NeedsUserError):
-    """An SSO session has no usable token; the user must sign in."""
+    """An SSO session has no usable token; the user must sign in.
+
+    `session` names the SSO session (or legacy start URL) to sign in to, when known, so a front
+    end that can show a sign-in (the tray) offers it instead of pointing to the terminal.
+    """
+
+    def __init__(self, message: str, *, session: str | None = None, hint: str | None = None):
+        self.session = session
+        super().__init__(message, hint=hint)
 
 
 class CancelledError(TraycredError):

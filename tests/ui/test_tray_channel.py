@@ -145,3 +145,26 @@ def test_an_ended_sso_session_is_offered_on_top_and_signing_in_renews_the_profil
     # The menu may still say "refreshing…" for a moment after the file was written.
     qtbot.waitUntil(lambda: running.action("sso-dev").text().endswith("min left"), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: running.tray.view.icon.value == "fresh", timeout=WAIT_MS)
+
+
+def test_choosing_an_sso_default_without_a_sign_in_opens_the_tray_sign_in_not_the_terminal(
+    qtbot: QtBot, running: Running, emulator: Emulator
+) -> None:
+    def sso_dev_radio() -> QAction | None:
+        if "Default profile" not in running.top():
+            return None
+        defaults = running.action("Default profile").menu()
+        return next((a for a in defaults.actions() if a.text() == "sso-dev"), None)
+
+    qtbot.waitUntil(lambda: sso_dev_radio() is not None, timeout=WAIT_MS)
+    radio = sso_dev_radio()
+    assert radio is not None and radio.isCheckable() and not radio.isChecked()
+    radio.trigger()
+
+    # The user asked for sso-dev: the tray shows its own sign-in instead of an error that says
+    # to run `traycred login` in a terminal.
+    qtbot.waitUntil(lambda: bool(running.prompter.sign_in_dialogs()), timeout=WAIT_MS)
+    emulator.approve(running.prompter.sign_in_dialogs()[0].user_code)
+    qtbot.waitUntil(lambda: running.credentials().has_section("default"), timeout=WAIT_MS)
+    assert running.credentials()["default"]["aws_access_key_id"].startswith("ASIA")
+    assert SettingsStore().load().default_profile == "sso-dev"

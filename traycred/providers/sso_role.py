@@ -82,7 +82,8 @@ class SsoRoleProvider:
             return error
         return SignInNeededError(
             f"sign-in needed for SSO start URL {self.session.start_url}: "
-            f"run `traycred login {self.profile.name}`"
+            f"run `traycred login {self.profile.name}`",
+            session=self.session.name,
         )
 
 

@@ -49,7 +49,8 @@ def sign_in_hint(session: SsoSessionConfig) -> str:
 
 def sign_in_needed(session: SsoSessionConfig) -> SignInNeededError:
     return SignInNeededError(
-        f"sign-in needed for SSO session {session.label}: {sign_in_hint(session)}"
+        f"sign-in needed for SSO session {session.label}: {sign_in_hint(session)}",
+        session=session.name,
     )
 
 

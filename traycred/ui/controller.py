@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from traycred.daemon import DaemonService
-from traycred.errors import CancelledError, NeedsUserError, TraycredError
+from traycred.errors import CancelledError, NeedsUserError, SignInNeededError, TraycredError
 from traycred.memory import release_free_memory
 from traycred.state import AppState, ProfileStatus
 from traycred.ui.model import (
@@ -290,8 +290,19 @@ class TrayController:
 
     # The work itself (worker threads; each may wait for the user through the prompter).
 
+    def _signing_in_if_needed(self, job: Callable[[], _T]) -> _T:
+        """Run a user's action; if it needs an SSO sign-in, show the tray's own sign-in (the
+        user asked for this action, so opening the sign-in is expected) and run it once more."""
+        try:
+            return job()
+        except SignInNeededError as exc:
+            if exc.session is None or self.engine.prompter is None:
+                raise
+            self.sign_in(exc.session)
+            return job()
+
     def use(self, name: str) -> str | None:
-        outcome = self.engine.use(name)
+        outcome = self._signing_in_if_needed(lambda: self.engine.use(name))
         self.scheduler.reload()
         self.reload()
         return None if not outcome.notes else " ".join(outcome.notes)
@@ -387,7 +398,7 @@ class TrayController:
     def copy_export(self, name: str) -> str | None:
         from traycred.envformat import render
 
-        text = render(self.engine.credentials_for(name), "sh")
+        text = render(self._signing_in_if_needed(lambda: self.engine.credentials_for(name)), "sh")
         if self._listener is not None:
             self._listener.copy_text(text)
         return f"The export lines for {name} are on the clipboard."
@@ -399,7 +410,7 @@ class TrayController:
         return profile_console_url(self.engine, name)
 
     def open_console(self, name: str) -> str | None:
-        url = self.console_url(name)
+        url = self._signing_in_if_needed(lambda: self.console_url(name))
         if self._listener is not None:
             self._listener.open_url(url)
         return None
