@@ -139,6 +139,15 @@ def test_wrong_code_shows_aws_message_and_writes_nothing(home: Path, emulator: E
     assert path.read_bytes() == before
 
 
+def test_one_refused_code_for_three_roles_is_reported_once(home: Path, emulator: Emulator) -> None:
+    result = traycred("refresh", "admin", "deploy", "readonly", "--mfa-code", "000000")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("traycred: admin, deploy, readonly: ")
+    assert "MultiFactorAuthentication failed" in lines[0]
+
+
 def test_reused_code_is_refused(home: Path, emulator: Emulator) -> None:
     assert traycred("refresh", "alice", "--mfa-code", "654321").returncode == 0
     Keystore().delete_session("mfa:alice")  # the session is gone: a new code is needed

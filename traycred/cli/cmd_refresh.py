@@ -62,11 +62,13 @@ def _direct(
     if not report.outcomes:
         _nothing_to_refresh()
         return 0
+    failures: dict[str, list[str]] = {}
     for outcome in report.outcomes:
         if outcome.error is not None:
-            print(f"traycred: {outcome.profile}: {outcome.error}", file=sys.stderr)
+            failures.setdefault(str(outcome.error), []).append(outcome.profile)
             continue
         _print_written(outcome.profile, outcome.sections, outcome.expiration)
+    _print_failures(failures)
     for note in report.notes:
         print(f"traycred: {note}", file=sys.stderr)
     if tell_instance:
@@ -107,6 +109,7 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
     exit_codes: list[int] = []
     written: dict[str, tuple[str, ...]] = {}
     ask_here: list[str] = []
+    failures: dict[str, list[str]] = {}
     for name, outcome in result.items():
         if not isinstance(outcome, dict):
             continue
@@ -119,8 +122,9 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
         if outcome.get("needs_user") and has_terminal():
             ask_here.append(name)
             continue
-        print(f"traycred: {name}: {outcome.get('message')}", file=sys.stderr)
+        failures.setdefault(str(outcome.get("message")), []).append(name)
         exit_codes.append(3 if outcome.get("needs_user") else int(outcome.get("exit_code", 1)))
+    _print_failures(failures)
     for note in engine.shadow_notes(written):
         print(f"traycred: {note}", file=sys.stderr)
     if ask_here:
@@ -141,6 +145,13 @@ def _sections_written(name: str, settings: Settings) -> tuple[str, ...]:
     if is_default and DEFAULT_SECTION not in sections:
         sections.append(DEFAULT_SECTION)
     return tuple(sections)
+
+
+def _print_failures(failures: dict[str, list[str]]) -> None:
+    """One line per distinct reason: an MFA code refused for a source fails every role on it
+    with the same message, and the user should read it once."""
+    for message, names in failures.items():
+        print(f"traycred: {', '.join(names)}: {message}", file=sys.stderr)
 
 
 def _print_written(name: str, sections: tuple[str, ...], expiration: datetime | None) -> None:
