@@ -23,9 +23,11 @@ from PySide6.QtWidgets import QDialog
 from traycred.errors import CancelledError, MfaCodeNeededError
 from traycred.prompt.base import MfaRequest, SignInRequest
 from traycred.sso.browser import is_safe_url
-from traycred.ui.qt.dialogs import MfaDialog, SsoSignInDialog
 
+# The dialog modules are imported when a dialog is first shown: an idle tray never needs them.
 if TYPE_CHECKING:
+    from traycred.ui.qt.dialogs.mfa import MfaDialog
+    from traycred.ui.qt.dialogs.sso import SsoSignInDialog
     from traycred.ui.qt.workers import GuiInvoker
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,8 @@ class QtPrompter:
 
     def _mfa_modal(self, request: MfaRequest) -> str:
         # Only reached if a caller ran engine work on the GUI thread; still answer it.
+        from traycred.ui.qt.dialogs.mfa import MfaDialog
+
         dialog = MfaDialog.from_request(request)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             raise MfaDismissedError(f"No MFA code was entered for {request.mfa_serial}.")
@@ -136,6 +140,8 @@ class QtPrompter:
             current.deleteLater()
         else:
             typed, geometry = "", None
+        from traycred.ui.qt.dialogs.mfa import MfaDialog
+
         dialog = MfaDialog(profiles, serial, head.request.previous_error)
         dialog.setObjectName("mfa_dialog")
         if typed:
@@ -208,6 +214,8 @@ class QtPrompter:
     def _show_sign_in(self, entry: _SignIn) -> None:
         if entry.cancelled.is_set():
             return
+        from traycred.ui.qt.dialogs.sso import SsoSignInDialog
+
         dialog = SsoSignInDialog.from_request(entry.request)
         dialog.setObjectName("sso_dialog")
         url = entry.request.verification_uri_complete
