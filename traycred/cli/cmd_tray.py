@@ -32,10 +32,16 @@ def run(args: argparse.Namespace) -> int:
         return _show_running(exc)
     try:
         from traycred import logs
-        from traycred.ui.qt.app import run as run_tray
 
         # The tray has no console to speak of: what happens goes to its own log file.
         logs.setup_file_logging(KIND, debug=bool(getattr(args, "debug", False)))
+        if backend == "pystray":
+            # Qt is loaded only when a dialog is first needed (SPEC §6: pystray under 50 MB).
+            from traycred.ui.pystray_app import run as run_pystray
+
+            return run_pystray(server=server)
+        from traycred.ui.qt.app import run as run_tray
+
         return run_tray(backend, server=server)
     finally:
         server.close()

@@ -23,8 +23,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from traycred.errors import TraycredError
+from traycred.ui.frontend import done_notice, failure_notice
 from traycred.ui.model import Action, TrayView
-from traycred.ui.notices import Level, Notice
+from traycred.ui.notices import Notice
 from traycred.ui.qt.prompter import QtPrompter, open_in_browser
 from traycred.ui.qt.workers import GuiInvoker, deliver
 
@@ -42,19 +43,6 @@ NO_TRAY = (
     "traycred: this desktop shows no system tray for Qt; try `traycred tray --backend pystray`, "
     "or run `traycred daemon` to keep credentials fresh without an icon."
 )
-_FAILURE_TITLES = {
-    Action.USE: "Could not change the default profile",
-    Action.KEEP_FRESH: "Could not keep the profile fresh",
-    Action.REFRESH: "Refresh failed",
-    Action.REFRESH_ALL: "Refresh failed",
-    Action.SIGN_IN: "SSO sign-in failed",
-    Action.ENTER_MFA: "Refresh failed",
-    Action.COPY_EXPORT: "Could not copy the export lines",
-    Action.OPEN_CONSOLE: "Could not open the AWS console",
-    Action.ADD_KEY: "Could not store the access key",
-    Action.IMPORT_KEYS: "Could not import the keys",
-    Action.SETTINGS: "Could not save the settings",
-}
 
 
 class Renderer(Protocol):
@@ -106,12 +94,11 @@ class TrayApp(QObject):
 
     def action_done(self, action: Action, arg: str | None, message: str | None) -> None:
         if message:
-            notice = Notice(("done", str(action)), "traycred", message, Level.INFO)
+            notice = done_notice(action, message)
             self.invoker.call(lambda: self._notify(notice))
 
     def action_failed(self, action: Action, arg: str | None, message: str) -> None:
-        title = _FAILURE_TITLES.get(action, "traycred")
-        notice = Notice(("failed", str(action)), title, message, Level.ERROR)
+        notice = failure_notice(action, message)
 
         def show() -> None:
             self.last_failure = (action, arg, message)
