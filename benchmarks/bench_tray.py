@@ -9,7 +9,10 @@ and fail, to open one). Everything runs in a throw-away HOME against the local e
           same for a 10-line PySide6 QSystemTrayIcon app (the reference, same run, interleaved);
           and whether boto3/botocore were imported by the time the icon was shown.
   idle:   resident memory (VmRSS) and CPU time (utime+stime) over an idle period, per backend
-          (qt, pystray) and for the reference, scaled to one minute.
+          (qt, pystray) and for the reference, scaled to one minute. Idle means started, profiles
+          loaded, nothing due: no dialog shown yet (the pystray backend loads Qt, ~60 MB, with its
+          first dialog) and no AWS call made (botocore and the keyring load with the first
+          refresh that needs them).
 
 Targets: start under 1.0 s with boto3/botocore not imported before needed; idle RSS under
 100 MB (Qt) / 50 MB (pystray); CPU under 0.2 s per idle minute.
