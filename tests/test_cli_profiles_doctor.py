@@ -137,6 +137,7 @@ def test_doctor_reports_wide_permissions_env_overrides_and_invalid_profiles(
     assert "AWS_ACCESS_KEY_ID is set" in out
     assert "loop-a" in out and "loop" in out
     assert "could not reach STS" in out
+    assert "corp: not signed in; run `traycred login --sso-session corp`." in out
     assert result.returncode == 1  # invalid profiles are errors
     assert "Traceback" not in result.stderr
 
@@ -144,3 +145,25 @@ def test_doctor_reports_wide_permissions_env_overrides_and_invalid_profiles(
 def test_doctor_reports_the_clock_against_the_endpoint(aws_files: Path, emulator: object) -> None:
     result = run_cli("doctor")
     assert "clock within" in result.stdout
+
+
+def test_doctor_shows_a_signed_in_sso_session_with_its_time_left(aws_files: Path) -> None:
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    cache = aws_files / "sso" / "cache"
+    cache.mkdir(parents=True)
+    expires = (datetime.now(UTC) + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = {
+        "startUrl": "https://corp.awsapps.com/start",
+        "region": "us-east-1",
+        "accessToken": "not-a-real-token",
+        "expiresAt": expires,
+    }
+    name = hashlib.sha1(b"corp").hexdigest()  # noqa: S324 - the AWS CLI's cache key
+    (cache / f"{name}.json").write_text(json.dumps(token))
+    env = os.environ.copy()
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    out = run_cli("doctor", env=env).stdout
+    assert "corp: signed in, 89 min left." in out or "corp: signed in, 90 min left." in out
+    assert "not-a-real-token" not in out

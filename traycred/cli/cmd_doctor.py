@@ -123,35 +123,40 @@ def check_profiles() -> list[Finding]:
 
 
 def check_sso_sessions() -> list[Finding]:
-    import json
+    """Each SSO session the profiles use: signed in, silently renewable, or needing a sign-in."""
+    from traycred import config
+    from traycred.sso.token_cache import TokenCache
+    from traycred.sso.tokens import sign_in_hint
 
-    folder = paths.sso_cache_dir()
-    found: list[Finding] = []
-    if not folder.is_dir():
-        return found
+    try:
+        model = config.load()
+    except TraycredError:
+        return []  # check_profiles already reports the malformed file
+    sessions = {}
+    for profile in model.profiles.values():
+        if profile.sso_session is not None:
+            sessions[profile.sso_session.cache_key] = profile.sso_session
+    cache = TokenCache()
     now = datetime.now(UTC)
-    for path in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict) or "accessToken" not in data:
-            continue
-        from traycred.credentials import parse_iso
-
-        try:
-            expires = parse_iso(str(data.get("expiresAt", "")))
-        except ValueError:
-            continue
-        label = data.get("startUrl", path.stem)
-        if expires > now:
-            minutes = int((expires - now).total_seconds() // 60)
-            found.append(Finding(Level.OK, "sso", f"{label}: signed in, {minutes} min left."))
-        elif data.get("refreshToken"):
-            found.append(Finding(Level.OK, "sso", f"{label}: token expired; renewable silently."))
+    found: list[Finding] = []
+    for session in sorted(sessions.values(), key=lambda s: s.label):
+        token = cache.load(session)
+        if token is not None and token.remaining(now).total_seconds() > 0:
+            minutes = int(token.remaining(now).total_seconds() // 60)
+            found.append(
+                Finding(Level.OK, "sso", f"{session.label}: signed in, {minutes} min left.")
+            )
+        elif token is not None and token.can_refresh(now):
+            found.append(
+                Finding(Level.OK, "sso", f"{session.label}: token expired; renewable silently.")
+            )
         else:
             found.append(
-                Finding(Level.WARN, "sso", f"{label}: signed out; run `traycred login` to sign in.")
+                Finding(
+                    Level.WARN,
+                    "sso",
+                    f"{session.label}: not signed in; {sign_in_hint(session)}.",
+                )
             )
     return found
 
