@@ -301,7 +301,7 @@ def test_a_second_start_shows_the_menu_and_sigterm_quits_cleanly(
     subprocess.run(["xdotool", "key", "Escape"], check=False)
 
     tray_process.process.send_signal(signal.SIGTERM)
-    assert tray_process.process.wait(15) == 0
+    assert tray_process.process.wait(60) == 0  # generous: only a hang fails on a loaded machine
     assert client.ping() is None
     assert "Traceback" not in tray_process.stderr()
 
@@ -326,5 +326,5 @@ def test_the_pystray_backend_starts_and_says_its_backend_has_no_menu(
         assert "backend shows the icon but no menu" in text
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(15) == 0
+        assert process.wait(60) == 0  # generous: only a hang should fail this on a loaded machine
     assert "Traceback" not in log.read_text()

@@ -94,7 +94,7 @@ def test_pystray_idles_without_qt_and_loads_it_for_the_mfa_dialog(
     assert result["Expiration"]
 
     process.send_signal(signal.SIGTERM)
-    assert process.wait(15) == 0
+    assert process.wait(60) == 0  # generous: only a hang should fail this on a loaded machine
     assert "Traceback" not in log.read_text(errors="replace")
 
 
@@ -105,6 +105,6 @@ def test_pystray_quits_on_sigterm_before_qt_was_ever_needed(
     wait_for("the pystray tray to answer", lambda: (client.ping() or {}).get("kind"))
 
     process.send_signal(signal.SIGTERM)
-    assert process.wait(15) == 0
+    assert process.wait(60) == 0  # generous: only a hang should fail this on a loaded machine
     assert not client.ping()
     assert "Traceback" not in log.read_text(errors="replace")

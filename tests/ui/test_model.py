@@ -67,9 +67,9 @@ def test_default_and_its_remaining_time_come_first() -> None:
         default_profile="admin",
     )
     menu = build_menu(state, PROFILES, settings("admin", ("admin",)), now=NOW)
-    assert menu[0].label == "admin — 52 min left"
+    assert menu[0].label == "Default: admin — 52 min left"
     assert menu[0].kind is ItemKind.HEADER and menu[0].prominent
-    assert tooltip(state, now=NOW) == "traycred\nadmin — 52 min left"
+    assert tooltip(state, now=NOW) == "traycred\nDefault: admin — 52 min left"
 
 
 def test_without_a_default_the_menu_says_so() -> None:
@@ -164,7 +164,7 @@ def test_profiles_waiting_for_one_mfa_code_get_one_entry() -> None:
     assert menu[0].action is Action.ENTER_MFA
     assert find_item(menu, Action.ENTER_MFA, "deploy") is None  # one entry, not two
     top = next(i for i in menu if i.kind is ItemKind.HEADER)
-    assert top.label == "admin — needs an MFA code"
+    assert top.label == "Default: admin — needs an MFA code"
     assert "deploy: needs an mfa code" in tooltip(state, now=NOW)
 
 

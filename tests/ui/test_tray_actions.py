@@ -136,11 +136,11 @@ def test_choosing_a_default_rewrites_default_and_ticks_it(qtbot: QtBot, tray: Tr
     assert default["aws_access_key_id"].startswith("ASIA")
     assert "x_traycred_expiration" in default
     qtbot.waitUntil(lambda: tray.settings().load().default_profile == "ci-deploy", timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: tray.labels()[0].startswith("ci-deploy — "), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tray.labels()[0].startswith("Default: ci-deploy — "), timeout=WAIT_MS)
     assert tray.labels()[0].endswith("min left")
     assert tray.action("Default profile", "ci-deploy").isChecked()
     assert not tray.action("Default profile", "readonly").isChecked()
-    assert tray.tray.icon.toolTip().startswith("traycred\nci-deploy — ")
+    assert tray.tray.icon.toolTip().startswith("traycred\nDefault: ci-deploy — ")
 
 
 def test_keep_fresh_toggles_the_setting_and_refresh_now_renews(

@@ -64,11 +64,11 @@ def test_the_same_entries_as_the_model_with_radio_and_submenus(pystray: Any) -> 
     menu = to_pystray_menu(pystray, view().menu, lambda a, g: clicked.append((a, g)))
     assert texts(menu)[:3] == [
         "Sign in to SSO session corp…",
-        "admin — 40 min left",
+        "Default: admin — 40 min left",
         "Default profile",
     ]
     assert texts(menu)[-3:] == ["Settings…", "About", "Quit"]
-    assert not entry(menu, "admin — 40 min left").enabled  # a state line, not an action
+    assert not entry(menu, "Default: admin — 40 min left").enabled  # a state line, not an action
 
     default = entry(menu, "Default profile").submenu
     admin = entry(default, "admin")
@@ -84,7 +84,7 @@ def test_the_tray_shows_icon_tooltip_and_menu_of_a_view(pystray: Any) -> None:
     shown = view()
     tray.show(shown)
     assert tray.icon.title == shown.tooltip
-    assert tray.icon.title.startswith("traycred\nadmin — 40 min left")
+    assert tray.icon.title.startswith("traycred\nDefault: admin — 40 min left")
     assert texts(tray.icon.menu)[0] == "Sign in to SSO session corp…"
     assert tray.icon.icon.size == (64, 64)
     tray.close()

@@ -203,12 +203,12 @@ def default_line(state: AppState, now: datetime) -> str:
         return "No default profile"
     current = state.default
     if current is None:
-        return f"{name} (default)"
+        return f"Default: {name}"
     status = current.status
     if status in (ProfileStatus.FRESH, ProfileStatus.EXPIRING):
-        return f"{name} — {format_left(current.remaining(now))}"
+        return f"Default: {name} — {format_left(current.remaining(now))}"
     line = status_line(current, now)
-    return f"{name} — {line[0].lower()}{line[1:]}"
+    return f"Default: {name} — {line[0].lower()}{line[1:]}"
 
 
 def _needs_session(state: ProfileState) -> str | None:
