@@ -68,7 +68,8 @@ def ask_for_code(
         raise MfaCodeNeededError(
             f"An MFA code for {mfa_serial} is needed "
             f"(profile{'s' if len(profiles) > 1 else ''} {', '.join(profiles)}).",
-            hint="Run `traycred refresh` in a terminal or pass --mfa-code.",
+            hint="Enter it from the tray menu, or run `traycred refresh` in a terminal "
+            "(or with --mfa-code CODE).",
         )
     previous: str | None = None
     last_error: AwsError | None = None
