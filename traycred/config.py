@@ -15,7 +15,6 @@ into the session credentials it writes there), so they take that slot and win ov
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -81,6 +80,8 @@ class SsoSessionConfig:
     def cache_key(self) -> str:
         """The AWS CLI's token cache file stem: sha1(session name) or sha1(start URL)."""
         source = self.start_url if self.legacy else self.name
+        import hashlib  # lazily: hashlib loads OpenSSL (~3 MB) an idle tray does not need
+
         return hashlib.sha1(source.encode("utf-8")).hexdigest()  # noqa: S324 - AWS CLI's key
 
     @property

@@ -9,7 +9,6 @@ file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import threading
@@ -591,6 +590,8 @@ class Engine:
                 profile.sso_session.name if profile.sso_session else None,
             ]
         )
+        import hashlib  # lazily: hashlib loads OpenSSL (~3 MB) an idle tray does not need
+
         digest = hashlib.sha1(shape.encode("utf-8")).hexdigest()[:12]  # noqa: S324 - not security
         return f"creds:{profile.name}:{digest}"
 

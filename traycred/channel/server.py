@@ -19,7 +19,6 @@ handshake).
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -347,6 +346,8 @@ class ChannelServer:
         except ValueError:
             request = {}
         auth, client_nonce = request.get("auth"), request.get("nonce")
+        import hmac  # the TCP transport only; hmac loads OpenSSL, which the Unix path avoids
+
         if not (
             isinstance(auth, str)
             and isinstance(client_nonce, str)

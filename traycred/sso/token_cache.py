@@ -15,7 +15,6 @@ processes; every read-modify-write re-reads the file under it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import threading
@@ -198,6 +197,8 @@ def registration_key(session: SsoSessionConfig) -> str:
         "session_name": None if session.legacy else session.name,
     }
     document = json.dumps(args, sort_keys=True).encode("utf-8")
+    import hashlib  # lazily: hashlib loads OpenSSL (~3 MB) an idle tray does not need
+
     return hashlib.sha1(document).hexdigest()  # noqa: S324 - the AWS CLI's file name, not security
 
 
