@@ -310,8 +310,8 @@ def test_the_pystray_backend_starts_and_says_its_backend_has_no_menu(
     isolated_home: Path, tmp_path: Path
 ) -> None:
     _need_screen()
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
-    env.pop("PYSTRAY_BACKEND", None)
+    # xorg by name: with PyGObject installed pystray would pick appindicator (which has a menu).
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYSTRAY_BACKEND": "xorg"}
     log = tmp_path / "pystray.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

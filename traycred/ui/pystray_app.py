@@ -168,6 +168,11 @@ class LazyQtTray:
         from traycred.ui.qt.workers import GuiInvoker
 
         log.info("loading Qt for the first dialog")
+        if self.renderer.backend in ("gtk", "appindicator"):
+            # GLib's default main context is already run by pystray's GTK loop in its thread;
+            # Qt's GLib dispatcher on the main thread would fight it for that context and
+            # never dispatch (dialogs stay unmapped), so Qt uses its own Unix dispatcher.
+            os.environ["QT_NO_GLIB"] = "1"
         app = application()
         invoker = GuiInvoker()
         prompter = QtPrompter(invoker)

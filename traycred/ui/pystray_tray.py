@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ ICON_SIZE = 64
 def load_pystray() -> Any:
     """Import pystray; without a usable display its import fails with Xlib's errors, not
     ImportError, so every failure becomes one clear message."""
+    _name_gtk_program()
     try:
         import pystray
     except Exception as exc:
@@ -34,6 +36,19 @@ def load_pystray() -> Any:
             hint="Check DISPLAY, or use the Qt backend or `traycred daemon`.",
         ) from None
     return pystray
+
+
+def _name_gtk_program() -> None:
+    """Name the program "traycred" for GTK before pystray's gtk/appindicator backend starts GTK:
+    else the icon's window class is "__main__.py", which desktops (and xdotool) see."""
+    if os.environ.get("PYSTRAY_BACKEND", "") in ("xorg", "dummy"):
+        return
+    try:
+        from gi.repository import GLib
+    except Exception:  # no PyGObject: pystray falls back to xorg
+        return
+    if GLib.get_prgname() in (None, "", "__main__.py"):
+        GLib.set_prgname("traycred")
 
 
 def backend_name(pystray: Any) -> str:
@@ -91,6 +106,7 @@ class PystrayTray:
         )
         self._thread: threading.Thread | None = None
         self._icon_state: Any = None
+        self._closing = False
 
     @property
     def backend(self) -> str:
@@ -120,7 +136,12 @@ class PystrayTray:
         try:
             self.icon.run(setup=self._setup)
         except Exception:
-            log.exception("the pystray icon stopped")
+            if self._closing:
+                # gtk's backend hides its notification on the way out and fails with no
+                # notification service (a bare X session): nothing is left to clean up.
+                log.debug("pystray's loop ended with an error while closing", exc_info=True)
+            else:
+                log.exception("the pystray icon stopped")
 
     def _setup(self, icon: Any) -> None:
         icon.visible = True
@@ -155,6 +176,7 @@ class PystrayTray:
         self.notify(Notice(("menu", ""), "traycred is running", "Click its icon for the menu."))
 
     def close(self) -> None:
+        self._closing = True
         try:
             self.icon.stop()
         except Exception:
