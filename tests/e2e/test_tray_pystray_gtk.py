@@ -55,7 +55,7 @@ def gtk_icon() -> Geometry | None:
 
 
 def menus(icon: Geometry) -> list[Geometry]:
-    """Visible popups of the tray below the icon's top, left to right (menu, then submenu)."""
+    """Visible popups of the tray by the icon: the menu first, then a submenu (opens leftwards)."""
     found = []
     for window in _run("xdotool", "search", "--onlyvisible", "--class", "traycred").split():
         g = geometry(window)
@@ -95,9 +95,7 @@ def click(x: int, y: int, button: int = 1) -> None:
     subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", str(button)], check=True)
 
 
-def test_gtk_menu_switches_the_default_through_mfa_and_quits(
-    gtk_tray: TrayProcess, tmp_path: Path
-) -> None:
+def test_gtk_menu_switches_the_default_through_mfa_and_quits(gtk_tray: TrayProcess) -> None:
     icon = wait_for("the gtk icon to dock in trayer", gtk_icon)
     wait_for("[default]", lambda: gtk_tray.credentials().has_section("default"))
     assert "no menu" not in gtk_tray.stderr()
