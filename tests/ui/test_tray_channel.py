@@ -167,4 +167,5 @@ def test_choosing_an_sso_default_without_a_sign_in_opens_the_tray_sign_in_not_th
     emulator.approve(running.prompter.sign_in_dialogs()[0].user_code)
     qtbot.waitUntil(lambda: running.credentials().has_section("default"), timeout=WAIT_MS)
     assert running.credentials()["default"]["aws_access_key_id"].startswith("ASIA")
-    assert SettingsStore().load().default_profile == "sso-dev"
+    # The choice is saved right after [default] is written.
+    qtbot.waitUntil(lambda: SettingsStore().load().default_profile == "sso-dev", timeout=WAIT_MS)
