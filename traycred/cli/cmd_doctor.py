@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from traycred import fileio, paths
 from traycred.errors import TraycredError
+
+if TYPE_CHECKING:
+    from traycred.config import AwsConfig
 
 ENV_OVERRIDES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 CLOCK_SKEW_LIMIT_SECONDS = 120
@@ -29,16 +33,17 @@ class Finding:
     message: str
 
 
-def check_keyring() -> list[Finding]:
+def check_keyring() -> tuple[list[Finding], dict[str, str]]:
+    """The keyring's state, and its index of stored keys (empty when it cannot be read)."""
     from traycred.keystore import Keystore
 
     try:
         store = Keystore()
         backend = store.backend_name()
-        count = len(store.profiles())
+        index = store.profiles()
     except TraycredError as exc:
-        return [Finding(Level.ERROR, "keyring", str(exc))]
-    return [Finding(Level.OK, "keyring", f"{backend}; {count} long-term key(s) stored")]
+        return [Finding(Level.ERROR, "keyring", str(exc))], {}
+    return [Finding(Level.OK, "keyring", f"{backend}; {len(index)} long-term key(s) stored")], index
 
 
 def check_permissions(files: list[Path], folders: list[Path]) -> list[Finding]:
@@ -90,17 +95,11 @@ def check_environment() -> list[Finding]:
     return found
 
 
-def check_profiles() -> list[Finding]:
+def check_profiles(model: AwsConfig) -> list[Finding]:
     from traycred import config
-    from traycred.keystore import Keystore
     from traycred.settings import SettingsStore
 
     try:
-        keyring_profiles = list(Keystore().profiles())
-    except TraycredError:
-        keyring_profiles = []
-    try:
-        model = config.load(keyring_profiles=keyring_profiles)
         settings = SettingsStore().load()
     except TraycredError as exc:
         return [Finding(Level.ERROR, "config", str(exc))]
@@ -122,16 +121,11 @@ def check_profiles() -> list[Finding]:
     return found
 
 
-def check_sso_sessions() -> list[Finding]:
+def check_sso_sessions(model: AwsConfig) -> list[Finding]:
     """Each SSO session the profiles use: signed in, silently renewable, or needing a sign-in."""
-    from traycred import config
     from traycred.sso.token_cache import TokenCache
     from traycred.sso.tokens import sign_in_hint
 
-    try:
-        model = config.load()
-    except TraycredError:
-        return []  # check_profiles already reports the malformed file
     sessions = {}
     for profile in model.profiles.values():
         if profile.sso_session is not None:
@@ -194,16 +188,27 @@ def check_clock() -> list[Finding]:
 
 
 def run_checks(*, network: bool = True) -> list[Finding]:
+    from traycred import config
+
     config_file = paths.aws_config_file()
     credentials_file = paths.aws_credentials_file()
-    findings = check_keyring()
-    findings += check_profiles()
+    # One keyring read and one parse of the AWS files serve every check below.
+    findings, keyring_index = check_keyring()
+    model: AwsConfig | None
+    try:
+        model = config.load(keyring_profiles=keyring_index)
+    except TraycredError as exc:
+        model = None
+        findings.append(Finding(Level.ERROR, "config", str(exc)))
+    else:
+        findings += check_profiles(model)
     findings += check_permissions(
         [credentials_file, config_file, *sorted(paths.sso_cache_dir().glob("*.json"))],
         [credentials_file.parent, paths.sso_cache_dir()],
     )
     findings += check_environment()
-    findings += check_sso_sessions()
+    if model is not None:  # a malformed file is already reported above
+        findings += check_sso_sessions(model)
     if network:
         findings += check_clock()
     return findings
