@@ -120,9 +120,7 @@ class AssumeRoleProvider:
         what = f"AssumeRole of {self.role_arn} for profile {self.profile}"
 
         def call() -> Credentials:
-            client = aws.client(
-                "sts", region=self.region, credentials=caller, profile=self.client_profile
-            )
+            client = self._client(caller)
             answer = aws.call(lambda: client.assume_role(**params), what=what)
             return credentials_from_sts(answer["Credentials"])
 
@@ -165,9 +163,7 @@ class AssumeRoleProvider:
 
     def _caller_arn(self, caller: Credentials) -> str:
         try:
-            client = aws.client(
-                "sts", region=self.region, credentials=caller, profile=self.client_profile
-            )
+            client = self._client(caller)
             answer = aws.call(client.get_caller_identity, what="GetCallerIdentity")
             return str(answer["Arn"])
         except Exception:  # a best-effort detail for an error message already being raised
