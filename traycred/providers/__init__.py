@@ -1,6 +1,5 @@
 """One module per way of getting credentials (SPEC §1 kinds), composed by the engine.
 
-`PROVIDER_MODULES` says which module serves which kind (imported lazily by the engine), and
 `with_backoff` is the throttling retry every STS provider wraps its calls in.
 """
 
@@ -12,21 +11,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from traycred.config import Kind
 from traycred.errors import AwsError
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
-
-PROVIDER_MODULES: dict[Kind, str] = {
-    Kind.KEYRING_KEYS: "traycred.providers.session_token",
-    Kind.STATIC_KEYS: "traycred.providers.session_token",
-    Kind.SESSION_KEYS: "traycred.providers.static",
-    Kind.ASSUME_ROLE: "traycred.providers.assume_role",
-    Kind.PROCESS: "traycred.providers.process",
-    Kind.SSO_LEGACY: "traycred.providers.sso_role",
-    Kind.SSO_SESSION: "traycred.providers.sso_role",
-}
 
 # Error codes AWS uses when it sheds load; botocore's standard mode already retries them a few
 # times, and these extra, slower attempts ride out a longer burst (e.g. 200 profiles at once).
