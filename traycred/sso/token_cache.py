@@ -21,13 +21,13 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from traycred import fileio, paths
 from traycred.config import SsoSessionConfig
-from traycred.credentials import format_iso, utcnow
+from traycred.credentials import format_iso, parse_iso, utcnow
 from traycred.errors import CredentialsFileError, SignInNeededError
 
 log = logging.getLogger(__name__)
@@ -39,20 +39,17 @@ def parse_cache_time(value: object) -> datetime | None:
     Accepts `Z`, `+00:00` and other offsets, fractional seconds, no zone (taken as UTC), and the
     `UTC` suffix that botocore's `%Z` formatting produces.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    text = value.strip()
-    if text.endswith("UTC"):
-        text = text[:-3]
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+    text = value.strip().removesuffix("UTC")
+    if text != text.rstrip():
+        return None  # `%Z` puts `UTC` right after the seconds; a gap there is no tool's format
+    if text.endswith("z"):
+        text = text[:-1] + "Z"
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_iso(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
