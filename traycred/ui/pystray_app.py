@@ -19,15 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from traycred.errors import CancelledError, TraycredError
 from traycred.prompt.base import MfaRequest, SignInRequest
-from traycred.ui.frontend import done_notice, failure_notice
-from traycred.ui.model import Action, TrayView
-from traycred.ui.notices import Notice
+from traycred.ui.frontend import RendererListener, call_and_wait
+from traycred.ui.model import Action
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -76,18 +74,7 @@ class MainLoop:
 
     def call_and_wait(self, fn: Callable[[], _T], timeout: float | None = None) -> _T:
         """Run `fn()` on the main thread and return its result (directly when already there)."""
-        if self.on_gui_thread():
-            return fn()
-        future: Future[_T] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self.call(run)
-        return future.result(timeout)
+        return fn() if self.on_gui_thread() else call_and_wait(self.call, fn, timeout)
 
     def forward_to(self, forward: Callable[[Callable[[], Any]], None]) -> None:
         """From now on hand every call to `forward` (main thread); queued ones go first."""
@@ -131,7 +118,7 @@ class QtParts:
     prompter: QtPrompter
 
 
-class LazyQtTray:
+class LazyQtTray(RendererListener):
     """The controller's listener until Qt is needed; it then starts Qt and hands over to it."""
 
     def __init__(self, loop: MainLoop) -> None:
@@ -194,22 +181,10 @@ class LazyQtTray:
             if self._waker is not None:
                 self._waker.restore()
 
-    # ----- TrayListener (any thread), before Qt ------------------------------------------
+    # ----- TrayListener (any thread), before Qt: the rest is RendererListener's -----------
 
-    def view_changed(self, view: TrayView) -> None:
-        self.loop.call(lambda: self._show(view))
-
-    def notify(self, notice: Notice) -> None:
-        self.loop.call(lambda: self._notify(notice))
-
-    def action_done(self, action: Action, arg: str | None, message: str | None) -> None:
-        if message:
-            notice = done_notice(action, message)
-            self.loop.call(lambda: self._notify(notice))
-
-    def action_failed(self, action: Action, arg: str | None, message: str) -> None:
-        notice = failure_notice(action, message)
-        self.loop.call(lambda: self._notify(notice))
+    def _on_main_thread(self, fn: Callable[[], Any]) -> None:
+        self.loop.call(fn)
 
     def copy_text(self, text: str) -> None:
         # The clipboard is Qt's: pystray has none.
@@ -222,17 +197,6 @@ class LazyQtTray:
             open_url(url)
         except TraycredError as exc:
             self.action_failed(Action.OPEN_CONSOLE, None, str(exc))
-
-    def show_menu(self) -> None:
-        self.loop.call(lambda: self.renderer.popup_menu() if self.renderer else None)
-
-    def _show(self, view: TrayView) -> None:
-        if self.renderer is not None and not self._quitting:
-            self.renderer.show(view)
-
-    def _notify(self, notice: Notice) -> None:
-        if self.renderer is not None and not self._quitting:
-            self.renderer.notify(notice)
 
     # ----- menu clicks (main thread) ------------------------------------------------------
 

@@ -16,16 +16,15 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from traycred.errors import TraycredError
-from traycred.ui.frontend import done_notice, failure_notice
-from traycred.ui.model import Action, TrayView
-from traycred.ui.notices import Notice
+from traycred.ui.frontend import Renderer, RendererListener
+from traycred.ui.model import Action
 from traycred.ui.qt.prompter import QtPrompter, open_in_browser
 from traycred.ui.qt.workers import GuiInvoker, deliver
 
@@ -45,19 +44,7 @@ NO_TRAY = (
 )
 
 
-class Renderer(Protocol):
-    """A tray icon that shows views; every method is called on the GUI thread."""
-
-    def show(self, view: TrayView) -> None: ...
-
-    def notify(self, notice: Notice) -> None: ...
-
-    def popup_menu(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class TrayApp(QObject):
+class TrayApp(QObject, RendererListener):
     """The controller's listener and the owner of the dialogs (GUI thread)."""
 
     def __init__(
@@ -73,7 +60,6 @@ class TrayApp(QObject):
         self.prompter = prompter
         self.renderer: Renderer | None = None
         self.dialogs: list[QWidget] = []  # kept alive while shown
-        self.last_failure: tuple[Action, str | None, str] | None = None
         self._quitting = False
         self._timer = QTimer(self)
         self._timer.setInterval(REPUBLISH_MILLISECONDS)
@@ -84,27 +70,10 @@ class TrayApp(QObject):
         renderer.show(self.controller.view())
         self._timer.start()
 
-    # ----- TrayListener (any thread) ------------------------------------------------------
+    # ----- TrayListener (any thread): the rest is RendererListener's ---------------------
 
-    def view_changed(self, view: TrayView) -> None:
-        self.invoker.call(lambda: self._show(view))
-
-    def notify(self, notice: Notice) -> None:
-        self.invoker.call(lambda: self._notify(notice))
-
-    def action_done(self, action: Action, arg: str | None, message: str | None) -> None:
-        if message:
-            notice = done_notice(action, message)
-            self.invoker.call(lambda: self._notify(notice))
-
-    def action_failed(self, action: Action, arg: str | None, message: str) -> None:
-        notice = failure_notice(action, message)
-
-        def show() -> None:
-            self.last_failure = (action, arg, message)
-            self._notify(notice)
-
-        self.invoker.call(show)
+    def _on_main_thread(self, fn: Callable[[], Any]) -> None:
+        self.invoker.call(fn)
 
     def copy_text(self, text: str) -> None:
         def copy() -> None:
@@ -116,17 +85,6 @@ class TrayApp(QObject):
 
     def open_url(self, url: str) -> None:
         self.invoker.call(lambda: open_in_browser(url))
-
-    def show_menu(self) -> None:
-        self.invoker.call(lambda: self.renderer.popup_menu() if self.renderer else None)
-
-    def _show(self, view: TrayView) -> None:
-        if self.renderer is not None and not self._quitting:
-            self.renderer.show(view)
-
-    def _notify(self, notice: Notice) -> None:
-        if self.renderer is not None and not self._quitting:
-            self.renderer.notify(notice)
 
     # ----- menu clicks (GUI thread) -------------------------------------------------------
 

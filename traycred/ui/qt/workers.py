@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from traycred.ui.frontend import call_and_wait
+
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
@@ -39,18 +41,7 @@ class GuiInvoker(QObject):
 
     def call_and_wait(self, fn: Callable[[], _T], timeout: float | None = None) -> _T:
         """Run `fn()` on the GUI thread and return its result (directly when already there)."""
-        if self.on_gui_thread():
-            return fn()
-        future: Future[_T] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self._invoke.emit(run)
-        return future.result(timeout)
+        return fn() if self.on_gui_thread() else call_and_wait(self.call, fn, timeout)
 
     @Slot(object)
     def _run(self, fn: Callable[[], Any]) -> None:
