@@ -222,10 +222,10 @@ def read_line(sock: _socket.socket) -> bytes:
     return b"".join(chunks).split(b"\n", 1)[0]
 
 
-def ping(timeout: float = 2.0) -> dict[str, Any] | None:
+def ping(timeout: float = 2.0, *, folder: str | None = None) -> dict[str, Any] | None:
     """The running instance's {pid, kind, version}, or None when none answers."""
     try:
-        result = call("ping", timeout=timeout)
+        result = call("ping", timeout=timeout, folder=folder)
     except (Unavailable, InstanceError):
         return None
     return result if isinstance(result, dict) else None

@@ -161,7 +161,7 @@ class ChannelServer:
 
     def _already_running(self) -> AlreadyRunningError:
         if self.transport == protocol.TCP:
-            info = _ping_tcp(self.folder)
+            info = client.ping(folder=str(self.folder))
             if info is None:
                 # The lock file cannot be read while locked on Windows; the endpoint file can.
                 try:
@@ -474,14 +474,6 @@ def _same_user(conn: socket.socket) -> bool:
         return False
     _pid, uid, _gid = struct.unpack("3i", raw)
     return bool(uid == os.geteuid())
-
-
-def _ping_tcp(folder: Path) -> dict[str, Any] | None:
-    try:
-        result = client.call("ping", timeout=2.0, folder=str(folder))
-    except (client.Unavailable, client.InstanceError):
-        return None
-    return result if isinstance(result, dict) else None
 
 
 def _ping_at(path: Path) -> dict[str, Any] | None:
