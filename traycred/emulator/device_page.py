@@ -113,6 +113,6 @@ _ENTER_CODE = (
 
 
 def error_response(error: ApiError) -> Response:
-    """An injected fault, as a plain page."""
+    """An error as a plain page (an injected fault: this page's handler raises none)."""
     body = f"<h1>{error.status}</h1><p>{html.escape(error.message)}</p>".encode()
     return Response(error.status, body, "text/html; charset=utf-8")

@@ -66,19 +66,16 @@ def operation_of(request: Request) -> str:
 
 
 def handle(endpoint: Federation, request: Request, info: CallInfo) -> Response:
+    """Answer one federation request; an ApiError raised here is answered as an HTML page."""
     query = request.query
     # Only harmless parameters go to the call record: Session and SigninToken are secrets.
     info.params = {k: v for k, v in query.items() if k in ("Action", "Issuer", "Destination")}
-    try:
-        action = query.get("Action")
-        if action == "getSigninToken":
-            return _get_signin_token(endpoint, query, info)
-        if action == "login":
-            return _login(endpoint, query, info)
-        raise ApiError("InvalidAction", "Action must be getSigninToken or login", 400)
-    except ApiError as error:
-        info.error_code = error.code
-        return error_response(error)
+    action = query.get("Action")
+    if action == "getSigninToken":
+        return _get_signin_token(endpoint, query, info)
+    if action == "login":
+        return _login(endpoint, query, info)
+    raise ApiError("InvalidAction", "Action must be getSigninToken or login", 400)
 
 
 def _get_signin_token(endpoint: Federation, query: dict[str, str], info: CallInfo) -> Response:

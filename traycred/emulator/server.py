@@ -181,8 +181,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Route:
     service: str
     operation: Callable[[Request], str]
-    handler: Handler
-    fault_error: Callable[[ApiError], Response]
+    handler: Handler  # raises ApiError for an AWS error answer
+    error_response: Callable[[ApiError], Response]
 
 
 class Emulator:
@@ -413,13 +413,19 @@ class Emulator:
             if failure.kind == "drop":
                 self._record(info, 0)
                 return None
-            error = _fault_error(route.service, failure)
-            info.error_code = error.code
-            self._record(info, error.status)
-            return route.fault_error(error)
-        response = route.handler(request, info)
+            return self._refuse(route, info, _fault_error(route.service, failure))
+        try:
+            response = route.handler(request, info)
+        except ApiError as error:
+            return self._refuse(route, info, error)
         self._record(info, response.status)
         return response
+
+    def _refuse(self, route: _Route, info: CallInfo, error: ApiError) -> Response:
+        """An AWS error answer in the route's own form (injected or raised by its service)."""
+        info.error_code = error.code
+        self._record(info, error.status)
+        return route.error_response(error)
 
 
 def _fault_error(service: str, fault: _Fault) -> ApiError:

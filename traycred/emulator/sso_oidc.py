@@ -38,28 +38,24 @@ def _oauth(code: str, oauth_error: str, description: str, status: int = 400) -> 
 
 
 def handle(state: State, request: Request, info: CallInfo, base_url: str) -> Response:
-    """Answer one SSO OIDC request; errors as botocore's rest-json parser reads them."""
-    try:
-        body = request.json()
-        info.params = {
-            k: (",".join(map(str, v)) if isinstance(v, list) else str(v))
-            for k, v in body.items()
-            if k not in SECRET_PARAMS
-        }
-        sso = state.scenario.sso
-        if sso is None:
-            raise ApiError("InternalServerException", "This emulator has no SSO", 500)
-        operations: dict[str, Callable[[], dict[str, Any]]] = {
-            "RegisterClient": lambda: _register_client(state, sso, body),
-            "StartDeviceAuthorization": lambda: _start_device(state, sso, body, base_url),
-            "CreateToken": lambda: _create_token(state, sso, body),
-        }
-        with state.lock:
-            payload = operations[info.operation]()
-        return json_response(200, payload)
-    except ApiError as error:
-        info.error_code = error.code
-        return rest_json_error(error)
+    """Answer one SSO OIDC request; an ApiError raised here is answered in rest-json form."""
+    body = request.json()
+    info.params = {
+        k: (",".join(map(str, v)) if isinstance(v, list) else str(v))
+        for k, v in body.items()
+        if k not in SECRET_PARAMS
+    }
+    sso = state.scenario.sso
+    if sso is None:
+        raise ApiError("InternalServerException", "This emulator has no SSO", 500)
+    operations: dict[str, Callable[[], dict[str, Any]]] = {
+        "RegisterClient": lambda: _register_client(state, sso, body),
+        "StartDeviceAuthorization": lambda: _start_device(state, sso, body, base_url),
+        "CreateToken": lambda: _create_token(state, sso, body),
+    }
+    with state.lock:
+        payload = operations[info.operation]()
+    return json_response(200, payload)
 
 
 def _required(body: dict[str, Any], *names: str) -> None:
@@ -212,5 +208,5 @@ def _issue_token(
 
 
 def error_response(error: ApiError) -> Response:
-    """An injected fault in rest-json form."""
+    """An error in rest-json form (raised by a handler or injected as a fault)."""
     return rest_json_error(error)

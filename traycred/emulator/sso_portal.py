@@ -22,28 +22,27 @@ BEARER_HEADER = "x-amz-sso_bearer_token"
 
 
 def handle(state: State, request: Request, info: CallInfo) -> Response:
-    """Answer one SSO portal request; the bearer token must be a live access token."""
+    """Answer one SSO portal request; the bearer token must be a live access token.
+
+    An ApiError raised here is answered in rest-json form.
+    """
     query = request.query
     info.params = dict(query)
-    try:
-        sso = state.scenario.sso
-        if sso is None:
-            raise ApiError("InvalidRequestException", "This emulator has no SSO")
-        operations: dict[str, Callable[[], dict[str, Any] | None]] = {
-            "GetRoleCredentials": lambda: _get_role_credentials(state, sso, query),
-            "ListAccounts": lambda: _list_accounts(sso, query),
-            "ListAccountRoles": lambda: _list_account_roles(sso, query),
-            "Logout": lambda: _logout(state, request),
-        }
-        with state.lock:
-            _access_token(state, request)
-            payload = operations[info.operation]()
-        if payload is None:
-            return Response(200, b"", "application/json")
-        return json_response(200, payload)
-    except ApiError as error:
-        info.error_code = error.code
-        return rest_json_error(error)
+    sso = state.scenario.sso
+    if sso is None:
+        raise ApiError("InvalidRequestException", "This emulator has no SSO")
+    operations: dict[str, Callable[[], dict[str, Any] | None]] = {
+        "GetRoleCredentials": lambda: _get_role_credentials(state, sso, query),
+        "ListAccounts": lambda: _list_accounts(sso, query),
+        "ListAccountRoles": lambda: _list_account_roles(sso, query),
+        "Logout": lambda: _logout(state, request),
+    }
+    with state.lock:
+        _access_token(state, request)
+        payload = operations[info.operation]()
+    if payload is None:
+        return Response(200, b"", "application/json")
+    return json_response(200, payload)
 
 
 def _access_token(state: State, request: Request) -> AccessToken:
@@ -146,5 +145,5 @@ def _logout(state: State, request: Request) -> None:
 
 
 def error_response(error: ApiError) -> Response:
-    """An injected fault in rest-json form."""
+    """An error in rest-json form (raised by a handler or injected as a fault)."""
     return rest_json_error(error)

@@ -39,35 +39,29 @@ def operation_of(request: Request) -> str:
 
 
 def handle(state: State, request: Request, info: CallInfo, clock_skew: float) -> Response:
-    """Answer one STS request; errors become ErrorResponse XML."""
+    """Answer one STS request; an ApiError raised here is answered as ErrorResponse XML."""
     form = request.form()
     info.params = {k: v for k, v in form.items() if k not in ("Action", "Version")}
-    try:
-        if request.method != "POST":
-            raise ApiError("InvalidAction", "STS is served on POST /", 400)
-        action = form.get("Action", "")
-        key = authenticate(state, request, clock_skew, info)
-        info.mfa = key.mfa
-        if action not in OPERATIONS:
-            raise ApiError(
-                "InvalidAction", f"Could not find operation {action} for version {VERSION}"
-            )
-        if form.get("Version") != VERSION:
-            raise ApiError(
-                "InvalidAction",
-                f"Could not find operation {action} for version {form.get('Version')}",
-            )
-        with state.lock:
-            if action == "GetCallerIdentity":
-                body = _get_caller_identity(key)
-            elif action == "GetSessionToken":
-                body = _get_session_token(state, key, form, info)
-            else:
-                body = _assume_role(state, key, form, info)
-        return _xml_ok(action, body)
-    except ApiError as error:
-        info.error_code = error.code
-        return _xml_error(error)
+    if request.method != "POST":
+        raise ApiError("InvalidAction", "STS is served on POST /", 400)
+    action = form.get("Action", "")
+    key = authenticate(state, request, clock_skew, info)
+    info.mfa = key.mfa
+    if action not in OPERATIONS:
+        raise ApiError("InvalidAction", f"Could not find operation {action} for version {VERSION}")
+    if form.get("Version") != VERSION:
+        raise ApiError(
+            "InvalidAction",
+            f"Could not find operation {action} for version {form.get('Version')}",
+        )
+    with state.lock:
+        if action == "GetCallerIdentity":
+            body = _get_caller_identity(key)
+        elif action == "GetSessionToken":
+            body = _get_session_token(state, key, form, info)
+        else:
+            body = _assume_role(state, key, form, info)
+    return _xml_ok(action, body)
 
 
 def authenticate(
@@ -412,7 +406,8 @@ def _xml_ok(action: str, result: str) -> Response:
     return Response(200, body.encode(), "text/xml", request_id=response.request_id)
 
 
-def _xml_error(error: ApiError) -> Response:
+def error_response(error: ApiError) -> Response:
+    """An error in STS's XML form (raised by a handler or injected as a fault)."""
     response = Response(error.status, b"", "text/xml")
     fault = "Receiver" if error.status >= 500 else "Sender"
     body = (
@@ -423,8 +418,3 @@ def _xml_error(error: ApiError) -> Response:
         f"</ErrorResponse>\n"
     )
     return Response(error.status, body.encode(), "text/xml", request_id=response.request_id)
-
-
-def error_response(error: ApiError) -> Response:
-    """An injected fault in STS's XML form."""
-    return _xml_error(error)
