@@ -52,7 +52,7 @@ SHADOWING_KEYS = (
 # The credential sources botocore's AssumeRoleProvider accepts (CanonicalNameCredentialSourcer).
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 
-# The key that marks a credentials-file section as traycred's output (see credfile.py).
+# The key that marks a credentials-file section as traycred's output (credfile.py writes it).
 OWNER_MARKER = "x_traycred_expiration"
 
 _SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})

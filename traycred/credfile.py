@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from traycred import fileio, paths
+from traycred.config import OWNER_MARKER
 from traycred.credentials import Credentials, format_iso, parse_iso
 from traycred.errors import CredentialsFileError, ForeignSectionError
 from traycred.inifile import IniDocument, IniEditError, Problem, check_option, check_section_name
 
-OWNER_MARKER = "x_traycred_expiration"
 ACCESS_KEY_ID = "aws_access_key_id"
 SECRET_ACCESS_KEY = "aws_secret_access_key"  # noqa: S105 - a key name, not a secret
 SESSION_TOKEN = "aws_session_token"  # noqa: S105 - a key name, not a secret
