@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from traycred.config import AwsConfig, SsoSessionConfig
 
 
+def find_session(cfg: AwsConfig, name: str) -> SsoSessionConfig:
+    """The `[sso-session NAME]` of the config, or ConfigError naming the known ones."""
+    session = cfg.sso_sessions.get(name)
+    if session is None:
+        known = ", ".join(sorted(cfg.sso_sessions)) or "none"
+        raise ConfigError(
+            f"There is no [sso-session {name}] in {cfg.config_path} (sessions: {known}).",
+            hint="Check the name, or add the section.",
+        )
+    return session
+
+
 def resolve_session(
     cfg: AwsConfig, profile: str | None, session_name: str | None
 ) -> tuple[SsoSessionConfig, tuple[str, ...]]:
@@ -29,14 +41,7 @@ def resolve_session(
     from traycred.config import Kind
 
     if session_name is not None:
-        session = cfg.sso_sessions.get(session_name)
-        if session is None:
-            known = ", ".join(sorted(cfg.sso_sessions)) or "none"
-            raise ConfigError(
-                f"There is no [sso-session {session_name}] in {cfg.config_path} "
-                f"(sessions: {known}).",
-                hint="Check the name, or add the section.",
-            )
+        session = find_session(cfg, session_name)
     else:
         assert profile is not None
         found = cfg.get(profile)

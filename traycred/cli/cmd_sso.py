@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from traycred.errors import ConfigError, TraycredError, UsageError
+from traycred.errors import TraycredError, UsageError
 
 if TYPE_CHECKING:
     from traycred.config import AwsConfig, SsoSessionConfig
@@ -92,24 +92,14 @@ def appended(original: bytes, profiles: Sequence[NewProfile]) -> bytes:
     return document.to_bytes()
 
 
-def _session(cfg: AwsConfig, name: str) -> SsoSessionConfig:
-    session = cfg.sso_sessions.get(name)
-    if session is None:
-        known = ", ".join(sorted(cfg.sso_sessions)) or "none"
-        raise ConfigError(
-            f"There is no [sso-session {name}] in {cfg.config_path} (sessions: {known}).",
-            hint="Check the name, or add the section.",
-        )
-    return session
-
-
 def _accounts(args: argparse.Namespace) -> int:
     from traycred import config
+    from traycred.cli.cmd_login import find_session
     from traycred.sso.portal import list_assignments
     from traycred.sso.tokens import SsoTokenService
 
     cfg = config.load()
-    session = _session(cfg, args.sso_session)
+    session = find_session(cfg, args.sso_session)
     assignments = list_assignments(SsoTokenService(), session)
     if not assignments:
         print(f"SSO session {session.label} gives you no accounts.")
@@ -124,11 +114,12 @@ def _accounts(args: argparse.Namespace) -> int:
 
 def _populate(args: argparse.Namespace) -> int:
     from traycred import config, fileio
+    from traycred.cli.cmd_login import find_session
     from traycred.sso.portal import list_assignments
     from traycred.sso.tokens import SsoTokenService
 
     cfg = config.load()
-    session = _session(cfg, args.sso_session)
+    session = find_session(cfg, args.sso_session)
     assignments = list_assignments(SsoTokenService(), session)
     planned = plan(cfg, session, assignments)
     path = cfg.config_path
