@@ -23,9 +23,9 @@ TRAY_STOP_SECONDS = 15.0
 READY_LINE = "# traycred demo ready"
 
 
-_STOP_SIGNALS = {int(signal.SIGINT), int(signal.SIGTERM)} | (
-    {int(signal.SIGHUP)} if hasattr(signal, "SIGHUP") else set()
-)
+# SIGINT arrives as KeyboardInterrupt; the others are turned into _Stop while the demo runs.
+_TERM_SIGNALS = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+_STOP_SIGNALS = (signal.SIGINT, *_TERM_SIGNALS)
 
 
 class _Stop(BaseException):
@@ -37,10 +37,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _install() -> dict[int, Any]:
-    wanted = [signal.SIGTERM]
-    if hasattr(signal, "SIGHUP"):
-        wanted.append(signal.SIGHUP)
-    return {s: signal.signal(s, _on_signal) for s in wanted}
+    return {s: signal.signal(s, _on_signal) for s in _TERM_SIGNALS}
 
 
 def _restore(previous: dict[int, Any]) -> None:
@@ -103,10 +100,7 @@ def _finish(demo: Any, tray: subprocess.Popen[bytes] | None) -> None:
 
 
 def _ignore_signals_while(work: Callable[[], None]) -> None:
-    signals = [signal.SIGINT, signal.SIGTERM]
-    if hasattr(signal, "SIGHUP"):
-        signals.append(signal.SIGHUP)
-    saved = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
+    saved = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
     try:
         work()
     finally:
