@@ -17,7 +17,7 @@ from traycred import paths
 from traycred.config import Kind, Profile, SsoSessionConfig
 from traycred.emulator import Emulator, Scenario
 from traycred.errors import AwsError, CancelledError, SignInNeededError
-from traycred.providers.sso_role import SsoRoleProvider, retrieve_all
+from traycred.providers.sso_role import SsoRoleProvider
 from traycred.sso.token_cache import TokenCache, registration_key
 from traycred.sso.tokens import SsoTokenService
 
@@ -107,7 +107,7 @@ def test_refresh_of_a_profile_without_a_token_says_sign_in_needed(emu: Emulator)
 def test_many_profiles_of_one_session_share_one_sign_in(emu: Emulator) -> None:
     service = SsoTokenService()
     service.sign_in(SESSION, UserPrompter(emu))
-    results = retrieve_all([PROD_RO, DEV_ADMIN], service)
+    results = {p.name: SsoRoleProvider(p, service).retrieve() for p in (PROD_RO, DEV_ADMIN)}
     for name in ("prod-ro", "dev-admin"):
         creds = results[name]
         assert not isinstance(creds, Exception), creds

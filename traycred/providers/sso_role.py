@@ -8,14 +8,12 @@ is dropped from the cache and reported as "sign-in needed".
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from traycred import aws
 from traycred.config import Profile, SsoSessionConfig
 from traycred.credentials import Credentials
-from traycred.errors import AwsError, ConfigError, SignInNeededError, TraycredError
+from traycred.errors import AwsError, ConfigError, SignInNeededError
 from traycred.sso.tokens import SsoTokenService, sign_in_needed
 
 # At most this many GetRoleCredentials calls in flight per process, however many threads the
@@ -85,24 +83,3 @@ class SsoRoleProvider:
             f"run `traycred login {self.profile.name}`",
             session=self.session.name,
         )
-
-
-def retrieve_all(
-    profiles: Iterable[Profile], tokens: SsoTokenService, *, max_workers: int = MAX_PARALLEL_CALLS
-) -> Mapping[str, Credentials | TraycredError]:
-    """Credentials (or the error) of many SSO profiles: one token per session, parallel calls."""
-    providers = [SsoRoleProvider(p, tokens) for p in profiles]
-    results: dict[str, Credentials | TraycredError] = {}
-
-    def one(provider: SsoRoleProvider) -> tuple[str, Credentials | TraycredError]:
-        try:
-            return provider.profile.name, provider.retrieve()
-        except TraycredError as exc:
-            return provider.profile.name, exc
-
-    if not providers:
-        return results
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(providers)))) as pool:
-        for name, outcome in pool.map(one, providers):
-            results[name] = outcome
-    return results

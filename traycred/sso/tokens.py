@@ -95,15 +95,6 @@ class SsoTokenService:
         """The cached token as it is (maybe expired), or None. No network, no lock."""
         return self.cache.load(session)
 
-    def status(self, session: SsoSessionConfig) -> tuple[bool, datetime | None]:
-        """(usable without a sign-in, when the access token expires) for status displays."""
-        token = self.cache.load(session)
-        if token is None:
-            return False, None
-        now = self._clock()
-        usable = token.remaining(now) > MANDATORY_REFRESH or token.can_refresh(now)
-        return usable, token.expires_at
-
     def token(self, session: SsoSessionConfig) -> SsoToken:
         """A token with time left, renewed first when under 15 min; else SignInNeededError."""
         token = self.cache.load(session)
