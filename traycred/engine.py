@@ -370,22 +370,7 @@ class Engine:
             if not as_output and serial is None and self.mfa_sessions.get(name) is None:
                 # Nothing to save a prompt for: sign AssumeRole with the long-term key itself.
                 return _Built(key, role_session=False)
-            from traycred.providers.session_token import SessionTokenProvider
-
-            return _Built(
-                SessionTokenProvider(
-                    base=name,
-                    key=key,
-                    mfa_serial=serial,
-                    duration_seconds=self.settings().mfa_session_seconds,
-                    prompter=self.active_prompter,
-                    waiting=waiting,
-                    cache=self.mfa_sessions,
-                    region=profile.region,
-                    client_profile=_client_profile(profile),
-                ),
-                role_session=False,
-            )
+            return _Built(self._session_token(profile, key, serial, waiting), role_session=False)
         if kind is Kind.SESSION_KEYS:
             assert profile.static_credentials is not None
             return _Built(static.StaticProvider(profile.static_credentials, profile=name), True)
@@ -437,6 +422,24 @@ class Engine:
         # Keyed apart from the profile's own role, which the same run may also fetch.
         key = f"{base.name}\0{kind}"
         return _Built(_Shared(key, built.provider, memo), built.role_session)
+
+    def _session_token(
+        self, profile: Profile, key: Provider, serial: str | None, waiting: tuple[str, ...]
+    ) -> Provider:
+        """GetSessionToken on `profile`'s long-term `key`, its MFA session kept in the engine's."""
+        from traycred.providers.session_token import SessionTokenProvider
+
+        return SessionTokenProvider(
+            base=profile.name,
+            key=key,
+            mfa_serial=serial,
+            duration_seconds=self.settings().mfa_session_seconds,
+            prompter=self.active_prompter,
+            waiting=waiting,
+            cache=self.mfa_sessions,
+            region=profile.region,
+            client_profile=_client_profile(profile),
+        )
 
     def _long_term_key(self, profile: Profile, kind: Kind | None = None) -> Provider:
         from traycred.providers import static
@@ -774,21 +777,10 @@ class Engine:
             if source is not None:
                 groups.setdefault(source, []).append(name)
         for (base, serial), waiting in groups.items():
-            from traycred.providers.session_token import SessionTokenProvider
-
             base_profile = self.config().get(base)
             base_kind = self.profile(waiting[0]).base_kind
-            provider = SessionTokenProvider(
-                base=base,
-                key=self._long_term_key(base_profile, base_kind),
-                mfa_serial=serial,
-                duration_seconds=self.settings().mfa_session_seconds,
-                prompter=self.active_prompter,
-                waiting=tuple(waiting),
-                cache=self.mfa_sessions,
-                region=base_profile.region,
-                client_profile=_client_profile(base_profile),
-            )
+            key = self._long_term_key(base_profile, base_kind)
+            provider = self._session_token(base_profile, key, serial, tuple(waiting))
             try:
                 provider.retrieve()
             except TraycredError as exc:
