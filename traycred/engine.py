@@ -169,6 +169,13 @@ class _Shared:
             invalidate()
 
 
+def _shared(built: _Built, key: str, kind: Kind, memo: _RunMemo | None) -> _Built:
+    """`built`, fetched once per run through `memo` under `key` (keys at hand are not shared)."""
+    if memo is None or kind in (*LONG_TERM_KINDS, Kind.SESSION_KEYS):
+        return built
+    return _Built(_Shared(key, built.provider, memo), built.role_session)
+
+
 class Engine:
     """Resolves, refreshes and writes credentials. Thread-safe for concurrent `credentials_for`."""
 
@@ -330,9 +337,7 @@ class Engine:
         built = self._build_one(
             name, waiting, inherited_mfa, as_output=as_output, seen=seen, memo=memo
         )
-        if memo is None or self.profile(name).kind in (*LONG_TERM_KINDS, Kind.SESSION_KEYS):
-            return built
-        return _Built(_Shared(name, built.provider, memo), built.role_session)
+        return _shared(built, name, self.profile(name).kind, memo)
 
     def _build_one(
         self,
@@ -417,11 +422,8 @@ class Engine:
         memo: _RunMemo | None,
     ) -> _Built:
         built = self._build_kind(base, kind, waiting, inherited_mfa, as_output=False)
-        if memo is None or kind in (*LONG_TERM_KINDS, Kind.SESSION_KEYS):
-            return built
         # Keyed apart from the profile's own role, which the same run may also fetch.
-        key = f"{base.name}\0{kind}"
-        return _Built(_Shared(key, built.provider, memo), built.role_session)
+        return _shared(built, f"{base.name}\0{kind}", kind, memo)
 
     def _session_token(
         self, profile: Profile, key: Provider, serial: str | None, waiting: tuple[str, ...]
