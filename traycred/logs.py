@@ -83,13 +83,11 @@ def setup_file_logging(
 
     ensure_private_dir(folder)
     path = folder / f"{name}.log"
-    # Create it private before the handler opens it: RotatingFileHandler uses the umask.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
     handler = _PrivateRotatingFileHandler(
         path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
+    # The handler creates a new file 0600; one left by an earlier run is made private too.
+    os.chmod(path, 0o600)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     close_file_logging()
