@@ -12,9 +12,7 @@ tightened, since the file holds secrets); a folder traycred creates is 0700.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -145,7 +143,7 @@ class CredentialsStore:
             new = document.to_bytes()
             if new == (data or b""):
                 return
-            self._remove_stale_temp_files()
+            fileio.remove_stale_temp_files(self.path)
             fileio.atomic_write(self.path, new)
 
     def remove_long_term_keys(self, section: str) -> Path:
@@ -185,7 +183,7 @@ class CredentialsStore:
             except IniEditError as exc:
                 raise self._unsafe(exc) from exc
             backup = self._backup(data)
-            self._remove_stale_temp_files()
+            fileio.remove_stale_temp_files(self.path)
             fileio.atomic_write(self.path, document.to_bytes())
             return backup
 
@@ -275,21 +273,6 @@ class CredentialsStore:
             backup = base.with_name(f"{base.name}-{suffix}")
         fileio.atomic_write(backup, data)
         return backup
-
-    def _remove_stale_temp_files(self) -> None:
-        """Delete temporary files left by a writer killed mid-write (SIGKILL, power loss).
-
-        Called under the lock: every write of this file happens under it, so any temporary
-        file of ours that exists now belongs to a writer that died. Waiting for them to age
-        would let a crash loop pile them up.
-        """
-        target = self.path.resolve() if self.path.is_symlink() else self.path
-        pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
-        with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
-            for entry in entries:
-                if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
 
 
 def _owned_credentials(items: Mapping[str, str]) -> Credentials | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -65,7 +66,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = PRIVATE_FILE_MODE) -> N
 
     Follows a symlinked target so a user's `~/.aws/credentials -> dotfiles/...` link survives.
     """
-    target = path.resolve() if path.is_symlink() else path
+    target = _target(path)
     ensure_private_dir(target.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -107,8 +108,31 @@ def _fsync_dir(folder: Path) -> None:
             os.close(dir_fd)
 
 
+def remove_stale_temp_files(path: Path) -> None:
+    """Delete the temporary files `atomic_write` left beside `path` when its writer was killed
+    mid-write (SIGKILL, power loss).
+
+    Call it under `file_lock(path)`, and only for a file every writer changes under that
+    lock: then any temporary file of ours that exists belongs to a writer that died. Waiting
+    for them to age would let a crash loop pile them up.
+    """
+    target = _target(path)
+    # mkstemp's names: the prefix and suffix atomic_write gives, around 8 random characters.
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _target(path: Path) -> Path:
+    """The file a write to `path` really changes: a symlink's target, else `path` itself."""
+    return path.resolve() if path.is_symlink() else path
+
+
 def lock_path_for(path: Path) -> Path:
-    target = path.resolve() if path.is_symlink() else path
+    target = _target(path)
     return target.with_name(target.name + ".lock")
 
 
