@@ -557,8 +557,6 @@ class Engine:
                 owned = None
             if owned is not None and not owned.expires_within(REUSE_MARGIN):
                 return owned
-        with self._lock:
-            self.config(reload=self._config is None)
         profile = self.profile(name)
         if profile.kind is Kind.SESSION_KEYS:
             assert profile.static_credentials is not None
