@@ -328,12 +328,10 @@ class Scheduler:
                 del self._entries[name]
         for name in wanted:
             entry = self._entries.get(name)
-            if entry is None or force:
-                group = self._group_of(name)
-                if entry is None:
-                    self._entries[name] = _Entry(name=name, group=group)
-                else:
-                    entry.group = group
+            if entry is None:
+                self._entries[name] = _Entry(name=name, group=self._group_of(name))
+            elif force:
+                entry.group = self._group_of(name)
 
     def _group_of(self, name: str) -> str:
         try:
