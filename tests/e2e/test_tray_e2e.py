@@ -59,6 +59,34 @@ def _run(*argv: str) -> str:
     return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
 
 
+def launch_tray(
+    log: Path, env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`traycred tray ARGS` in its own process, its stdout and stderr going to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "traycred", "tray", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+        )
+
+
+def call_in_thread(op: str, args: dict[str, Any] | None = None) -> Future[Any]:
+    """A channel call made on a thread of its own, so the test can act while it waits."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(client.call(op, args, timeout=60))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
 @dataclass(frozen=True)
 class Geometry:
     x: int
@@ -141,14 +169,7 @@ def tray_process(
     log = tmp_path / "tray.log"
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     env.pop("PYSTRAY_BACKEND", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traycred", "tray"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+    process = launch_tray(log, env, cwd=tmp_path)
     tray = TrayProcess(process, log, isolated_home)
     try:
         yield tray
@@ -261,15 +282,7 @@ def test_the_menu_opens_while_a_refresh_waits_for_slow_aws(
     icon = wait_for("the icon to dock in trayer", docked_icon)
     wait_for("[default]", lambda: tray_process.credentials().has_section("default"))
     emulator.latency = 3.0
-    refresh: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            refresh.set_result(client.call("refresh", {"profiles": ["ci-deploy"]}, timeout=60))
-        except BaseException as exc:
-            refresh.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
+    refresh = call_in_thread("refresh", {"profiles": ["ci-deploy"]})
     wait_for(
         "the refresh to start",
         lambda: any(p["status"] == "refreshing" for p in client.call("status")["profiles"]),
@@ -313,13 +326,7 @@ def test_the_pystray_backend_starts_and_says_its_backend_has_no_menu(
     # xorg by name: with PyGObject installed pystray would pick appindicator (which has a menu).
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYSTRAY_BACKEND": "xorg"}
     log = tmp_path / "pystray.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traycred", "tray", "--backend", "pystray"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = launch_tray(log, env, "--backend", "pystray")
     try:
         wait_for("the pystray tray to answer", lambda: (client.ping() or {}).get("kind"))
         text = wait_for("its first line", lambda: log.read_text())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.e2e.test_tray_e2e import (
     _need_screen,
     _run,
     geometry,
+    launch_tray,
     wait_for,
 )
 from tests.e2e.test_tray_pystray_lazy_qt import mfa_window, qt_loaded
@@ -75,14 +75,7 @@ def gtk_tray(
     SettingsStore().update(lambda s: s.replace(default_profile="ci-deploy"))
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYSTRAY_BACKEND": "gtk"}
     log = tmp_path / "tray.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traycred", "tray", "--backend", "pystray"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+    process = launch_tray(log, env, "--backend", "pystray", cwd=tmp_path)
     try:
         yield TrayProcess(process, log, isolated_home)
     finally:

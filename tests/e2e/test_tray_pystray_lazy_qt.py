@@ -11,16 +11,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.test_tray_e2e import _need_screen, _run, wait_for
+from tests.e2e.test_tray_e2e import _need_screen, _run, call_in_thread, launch_tray, wait_for
 from tests.fixtures.aws_setup import alice_config, store_keys, write_config
 from traycred.channel import client
 from traycred.emulator import Emulator
@@ -37,19 +33,6 @@ def mfa_window() -> str | None:
     return found[0] if found else None
 
 
-def call_in_thread(op: str, args: dict[str, Any]) -> Future[Any]:
-    future: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(client.call(op, args, timeout=60))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
-    return future
-
-
 @pytest.fixture
 def pystray_tray(
     isolated_home: Path, real_keyring: str, emulator: Emulator, tmp_path: Path
@@ -60,13 +43,7 @@ def pystray_tray(
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     env.pop("PYSTRAY_BACKEND", None)
     log = tmp_path / "tray.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traycred", "tray", "--backend", "pystray"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = launch_tray(log, env, "--backend", "pystray")
     try:
         yield process, log
     finally:
