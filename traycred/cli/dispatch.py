@@ -123,13 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(command: str) -> Callable[[argparse.Namespace], int] | None:
-    try:
-        module = importlib.import_module(f"traycred.cli.{COMMANDS[command]}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"traycred.cli.{COMMANDS[command]}":
-            return None
-        raise
+def _load(command: str) -> Callable[[argparse.Namespace], int]:
+    module = importlib.import_module(f"traycred.cli.{COMMANDS[command]}")
     runner: Callable[[argparse.Namespace], int] = module.run
     return runner
 
@@ -146,9 +141,6 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         format="traycred: %(levelname)s: %(message)s",
     )
     runner = _load(args.command)
-    if runner is None:
-        print(f"traycred: `{args.command}` is not yet available in this version.", file=sys.stderr)
-        return 1
     try:
         return runner(args)
     except TraycredError as exc:
