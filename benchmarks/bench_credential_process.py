@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _common import throwaway_home
+
 TARGET_P50_MS = 80.0
 TARGET_RATIO = 5.0
 
@@ -76,10 +78,9 @@ def traycred_command() -> list[str]:
 def prepare(home: Path) -> dict[str, str]:
     from traycred.emulator.scenario import CI_ACCESS_KEY_ID, CI_SECRET_ACCESS_KEY, DEPLOY_ROLE_ARN
 
-    aws = home / ".aws"
-    aws.mkdir(mode=0o700, parents=True)
-    (aws / "config").write_text(CONFIG.format(role=DEPLOY_ROLE_ARN))
-    credentials = aws / "credentials"
+    env = throwaway_home(home)
+    Path(env["AWS_CONFIG_FILE"]).write_text(CONFIG.format(role=DEPLOY_ROLE_ARN))
+    credentials = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
     credentials.write_text(
         f"[ci]\naws_access_key_id = {CI_ACCESS_KEY_ID}\n"
         f"aws_secret_access_key = {CI_SECRET_ACCESS_KEY}\n"
@@ -88,21 +89,6 @@ def prepare(home: Path) -> dict[str, str]:
     settings = home / ".config" / "traycred" / "settings.toml"
     settings.parent.mkdir(mode=0o700, parents=True)
     settings.write_text(SETTINGS)
-    runtime = home / "run"
-    runtime.mkdir(mode=0o700)
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "TRAYCRED_RUNTIME_DIR": str(runtime),
-        "AWS_CONFIG_FILE": str(aws / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        os.environ.pop(name, None)
     return env
 
 

@@ -35,6 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from _common import throwaway_home
+
 TARGET_SECONDS = 3.0
 ROLES = ("ReadOnly", "PowerUser", "Billing", "Developer", "Admin")
 SESSION = "bench"
@@ -43,28 +45,10 @@ IDLE_SECONDS = 3.0
 
 def isolate(home: Path) -> None:
     """Point HOME, the AWS files and traycred's folders into `home`; no keyring is touched."""
-    aws = home / ".aws"
-    aws.mkdir(mode=0o700, parents=True)
-    runtime = home / "run"
-    runtime.mkdir(mode=0o700)
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "TRAYCRED_RUNTIME_DIR": str(runtime),
-            "AWS_CONFIG_FILE": str(aws / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # The engine would cache MFA sessions in the keyring; a benchmark must not touch the
-            # user's. The null backend stores nothing (the engine carries on without it).
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        }
-    )
+    os.environ.update(throwaway_home(home))
+    # The engine would cache MFA sessions in the keyring; a benchmark must not touch the user's.
+    # The null backend stores nothing (the engine carries on without it).
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     # The engine logs "keyring not available" once per engine; not news here.
     logging.getLogger("traycred").setLevel(logging.ERROR)
 

@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _common import throwaway_home
+
 TARGET_START_S = 1.0
 TARGET_RSS_MB = {"qt": 100.0, "pystray": 50.0}
 TARGET_CPU_PER_MIN_S = 0.2
@@ -190,22 +192,9 @@ def _idle_headless(argv: Sequence[str], env: dict[str, str], seconds: float) -> 
 
 
 def _environment(home: Path, emulator_env: dict[str, str]) -> dict[str, str]:
-    (home / ".aws").mkdir(mode=0o700, parents=True)
-    (home / ".aws" / "config").write_text(CONFIG)
-    runtime = home / "run"
-    runtime.mkdir(mode=0o700)
-    env = {
-        **os.environ,
-        **emulator_env,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "TRAYCRED_RUNTIME_DIR": str(runtime),
-        "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
-        "QT_QPA_PLATFORM": "xcb",
-    }
+    home_env = throwaway_home(home)
+    Path(home_env["AWS_CONFIG_FILE"]).write_text(CONFIG)
+    env = {**os.environ, **emulator_env, **home_env, "QT_QPA_PLATFORM": "xcb"}
     env.pop("PYSTRAY_BACKEND", None)
     return env
 
