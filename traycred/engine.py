@@ -649,21 +649,12 @@ class Engine:
                 raise UsageError("--output needs exactly one profile.")
             self._check_output_name(names[0], output, config)
 
-        targets: dict[str, list[str]] = {}
-        for name in [*names, *only_default]:
-            sections: list[str] = []
-            # A default that is not managed (the timer keeping [default] fresh) gets only that.
-            own = name in names and (
-                mark_managed
-                or output is not None
-                or settings.profile(name).managed
-                or settings.default_profile != name
-            )
-            if own:
-                sections.append(output if output is not None else settings.output_for(name))
-            if settings.default_profile == name and DEFAULT_SECTION not in sections:
-                sections.append(DEFAULT_SECTION)
-            targets[name] = sections
+        targets = {
+            name: refresh_sections(settings, name, output=output, own=mark_managed)
+            for name in names
+        }
+        for name in only_default:
+            targets[name] = [DEFAULT_SECTION]  # not asked for: only the timer's [default]
 
         errors: dict[str, TraycredError] = {}
         for name, sections in targets.items():
@@ -981,6 +972,21 @@ def _client_profile(profile: Profile) -> str | None:
     return None
 
 
+def refresh_sections(
+    settings: Settings, name: str, *, output: str | None = None, own: bool = False
+) -> list[str]:
+    """The sections a refresh of `name` writes: its output (`output`, else the saved one), then
+    `[default]` when it is the default. A default that is not managed (the timer keeping
+    [default] fresh) gets only `[default]`, unless `own` (the refresh makes it managed)."""
+    is_default = settings.default_profile == name
+    sections: list[str] = []
+    if own or output is not None or settings.profile(name).managed or not is_default:
+        sections.append(output if output is not None else settings.output_for(name))
+    if is_default and DEFAULT_SECTION not in sections:
+        sections.append(DEFAULT_SECTION)
+    return sections
+
+
 def _check_writable(name: str, credentials: Credentials) -> None:
     if not credentials.is_temporary:
         raise CredentialsFileError(
@@ -1015,10 +1021,7 @@ class SchedulerEngine:
         owned = self.engine.credentials_store.owned_sections()
         found: dict[str, datetime | None] = {}
         for profile in profiles:
-            section = settings.output_for(profile)
-            if settings.default_profile == profile and not settings.profile(profile).managed:
-                section = DEFAULT_SECTION  # a default not kept fresh itself: only [default]
-            written = owned.get(section)
+            written = owned.get(refresh_sections(settings, profile)[0])
             found[profile] = written.expiration if written is not None else None
         return found
 

@@ -18,7 +18,6 @@ from traycred.credentials import format_iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
     from traycred.prompt.base import Prompter
-    from traycred.settings import Settings
 
 # The instance may wait for its own dialog (the tray's MFA prompt) before answering.
 INSTANCE_TIMEOUT = 900.0
@@ -83,7 +82,7 @@ def _direct(
 def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) -> int | None:
     """Refresh through the running instance; None when this process should do it all."""
     from traycred.channel import client, protocol
-    from traycred.engine import Engine
+    from traycred.engine import Engine, refresh_sections
     from traycred.prompt.terminal import has_terminal
 
     engine = Engine(None)
@@ -114,7 +113,8 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
         if not isinstance(outcome, dict):
             continue
         if outcome.get("ok"):
-            sections = _sections_written(name, settings)
+            # What the instance's refresh (Engine.refresh without marking managed) wrote.
+            sections = tuple(refresh_sections(settings, name))
             written[name] = sections
             raw = outcome.get("expiration")
             _print_written(name, sections, parse_iso(raw) if isinstance(raw, str) else None)
@@ -132,19 +132,6 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
         # let the instance carry on from what was written.
         exit_codes.append(_direct(ask_here, None, prompter, tell_instance=True))
     return _worst(exit_codes)
-
-
-def _sections_written(name: str, settings: Settings) -> tuple[str, ...]:
-    """What the instance's refresh of `name` wrote (Engine.refresh without marking managed)."""
-    from traycred.engine import DEFAULT_SECTION
-
-    sections: list[str] = []
-    is_default = settings.default_profile == name
-    if settings.profile(name).managed or not is_default:
-        sections.append(settings.output_for(name))
-    if is_default and DEFAULT_SECTION not in sections:
-        sections.append(DEFAULT_SECTION)
-    return tuple(sections)
 
 
 def _print_failures(failures: dict[str, list[str]]) -> None:
