@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_sso_helpers import (
-    SESSION,
     browser_script,
+    cache_file,
     cli,
     fast_scenario,
     run_cli,
@@ -81,7 +81,7 @@ def test_login_opens_the_browser_and_botocore_then_uses_the_cache(
     user_code = opened[0].rsplit("user_code=", 1)[1]
     assert user_code in result.stdout + result.stderr
     assert "Signed in to SSO session demo" in result.stdout + result.stderr
-    cache = paths.sso_cache_dir() / f"{SESSION.cache_key}.json"
+    cache = cache_file()
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     assert json.loads(cache.read_text())["refreshToken"]
 
@@ -148,7 +148,7 @@ def test_ctrl_c_cancels_with_exit_1(emu: Emulator) -> None:
     _out, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "Sign-in to SSO session demo cancelled." in err
-    assert not (paths.sso_cache_dir() / f"{SESSION.cache_key}.json").exists()
+    assert not cache_file().exists()
 
 
 def test_login_of_an_unknown_session_names_the_known_ones(emu: Emulator) -> None:

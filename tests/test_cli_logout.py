@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_sso_helpers import SESSION, UserPrompter, fast_scenario, run_cli, write_config
+from tests.test_sso_helpers import (
+    SESSION,
+    UserPrompter,
+    cache_file,
+    fast_scenario,
+    run_cli,
+    write_config,
+)
 from traycred import paths
 from traycred.credentials import Credentials
 from traycred.credfile import CredentialsStore
@@ -41,17 +48,13 @@ def write_sections(*names: str) -> Path:
     return path
 
 
-def token_path() -> Path:
-    return paths.sso_cache_dir() / f"{SESSION.cache_key}.json"
-
-
 def test_logout_of_a_profile_ends_its_session_and_removes_its_sections(signed_in: Emulator) -> None:
     credentials = write_sections("prod-ro", "dev-admin", "legacy-dev")
     result = run_cli("logout", "prod-ro")
     assert result.returncode == 0, result.stderr
     assert "Signed out of SSO session demo" in result.stdout
     assert "Removed [dev-admin], [prod-ro]" in result.stdout
-    assert not token_path().exists()
+    assert not cache_file().exists()
     assert signed_in.count("Logout", status=200) == 1
     text = credentials.read_text()
     assert text.startswith(FOREIGN)
@@ -72,11 +75,11 @@ def test_logout_all_removes_every_token_including_other_tools(signed_in: Emulato
             }
         )
     )
-    registration = next(p for p in paths.sso_cache_dir().glob("*.json") if p != token_path())
+    registration = next(p for p in paths.sso_cache_dir().glob("*.json") if p != cache_file())
     write_sections("dev-admin")
     result = run_cli("logout", "--all")
     assert result.returncode == 0, result.stderr
-    assert not token_path().exists()
+    assert not cache_file().exists()
     assert not stray.exists()
     # Client registrations are not tokens: kept for the next sign-in.
     assert registration.exists()
@@ -95,4 +98,4 @@ def test_logout_needs_to_know_what(signed_in: Emulator) -> None:
     result = run_cli("logout")
     assert result.returncode == 2
     assert "a PROFILE, --sso-session NAME, or --all" in result.stderr
-    assert token_path().exists()
+    assert cache_file().exists()

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_sso_helpers import LEGACY, SESSION
-from traycred import paths
+from tests.test_sso_helpers import LEGACY, SESSION, cache_file
 from traycred.errors import SignInNeededError
 from traycred.sso.browser import UnsafeUrlError, check_url, is_safe_url
 from traycred.sso.token_cache import SsoToken, TokenCache, parse_cache_time
@@ -56,7 +55,7 @@ def test_a_saved_token_is_private_and_in_the_aws_cli_format() -> None:
     )
     with cache.session_lock(SESSION, timeout=5):
         cache.save(SESSION, token)
-    path = paths.sso_cache_dir() / f"{SESSION.cache_key}.json"
+    path = cache_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert json.loads(path.read_text()) == {
@@ -74,7 +73,7 @@ def test_a_saved_token_is_private_and_in_the_aws_cli_format() -> None:
 
 
 def test_a_token_for_another_start_url_is_not_used() -> None:
-    path = paths.sso_cache_dir() / f"{LEGACY.cache_key}.json"
+    path = cache_file(LEGACY)
     path.parent.mkdir(parents=True)
     path.write_text(
         json.dumps(
@@ -90,7 +89,7 @@ def test_a_token_for_another_start_url_is_not_used() -> None:
 
 
 def test_a_token_without_access_token_or_expiry_is_not_a_token() -> None:
-    path = paths.sso_cache_dir() / f"{SESSION.cache_key}.json"
+    path = cache_file()
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"startUrl": SESSION.start_url, "accessToken": "x"}))
     assert TokenCache().load(SESSION) is None

@@ -8,11 +8,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.test_sso_helpers import LEGACY, SESSION, UserPrompter, fast_scenario
+from tests.test_sso_helpers import LEGACY, SESSION, UserPrompter, cache_file, fast_scenario
 from traycred import paths
 from traycred.config import Kind, Profile, SsoSessionConfig
 from traycred.emulator import Emulator, Scenario
@@ -33,10 +32,6 @@ def sso_profile(name: str, account: str, role: str, session: SsoSessionConfig = 
 
 PROD_RO = sso_profile("prod-ro", "333333333333", "ReadOnly")
 DEV_ADMIN = sso_profile("dev-admin", "111111111111", "AdministratorAccess")
-
-
-def cache_file(session: SsoSessionConfig = SESSION) -> Path:
-    return paths.sso_cache_dir() / f"{session.cache_key}.json"
 
 
 def rewrite_expiry(session: SsoSessionConfig, expires_at: datetime) -> None:

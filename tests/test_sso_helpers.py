@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from traycred import paths
 from traycred.config import SsoSessionConfig
 from traycred.emulator import Emulator, Scenario
 from traycred.emulator.scenario import DEMO_START_URL
@@ -55,6 +56,11 @@ SESSION = SsoSessionConfig(
 LEGACY = SsoSessionConfig(
     name=DEMO_START_URL, start_url=DEMO_START_URL, region="us-east-1", legacy=True
 )
+
+
+def cache_file(session: SsoSessionConfig = SESSION) -> Path:
+    """Where the AWS CLI keeps `session`'s token: sha1 of its name (or start URL) in the cache."""
+    return paths.sso_cache_dir() / f"{session.cache_key}.json"
 
 
 def write_config(text: str = CONFIG) -> Path:
@@ -127,9 +133,7 @@ def browser_script(folder: Path, record: Path, *, delay: float = 0.0) -> Path:
     return script
 
 
-def cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.Popen[str]:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start `traycred ARGS` in a child process with this test's environment (plus `env`)."""
     return subprocess.Popen(
         [sys.executable, "-m", "traycred", *args],
