@@ -174,7 +174,7 @@ class DeviceFlow:
         renewed = self._token(answer, registration)
         if renewed.refresh_token is None:
             # RFC 6749 §6: without a new refresh token the old one stays valid; keep it.
-            renewed = _with_refresh_token(renewed, token.refresh_token)
+            renewed = dataclasses.replace(renewed, refresh_token=token.refresh_token)
         return renewed
 
     def _token(self, answer: dict[str, Any], registration: ClientRegistration) -> SsoToken:
@@ -205,10 +205,6 @@ class DeviceFlow:
             step = min(left, self._cancel_check)
             self._sleep(step)
             left -= step
-
-
-def _with_refresh_token(token: SsoToken, refresh_token: str | None) -> SsoToken:
-    return dataclasses.replace(token, refresh_token=refresh_token)
 
 
 def _expired(label: str) -> AwsError:
