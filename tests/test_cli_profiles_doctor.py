@@ -167,3 +167,13 @@ def test_doctor_shows_a_signed_in_sso_session_with_its_time_left(aws_files: Path
     out = run_cli("doctor", env=env).stdout
     assert "corp: signed in, 89 min left." in out or "corp: signed in, 90 min left." in out
     assert "not-a-real-token" not in out
+
+
+def test_a_default_that_is_not_managed_is_shown_written_to_default(aws_files: Path) -> None:
+    from traycred.settings import SettingsStore
+
+    SettingsStore().update(lambda s: s.replace(default_profile="legacy"))
+    rows = {row["name"]: row for row in json.loads(run_cli("profiles", "--json").stdout)}
+    assert rows["legacy"]["managed"] is True
+    assert rows["legacy"]["output"] == "default"
+    assert rows["admin"]["output"] is None

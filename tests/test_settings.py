@@ -77,3 +77,20 @@ def test_invalid_change_is_refused_before_writing(tmp_path: Path) -> None:
         store.update(lambda s: s.replace(refresh_margin_seconds=1))
     assert not store.path.exists()
     assert Settings().refresh_margin_seconds == 600
+
+
+def test_kept_fresh_and_the_sections_each_profile_is_written_to() -> None:
+    settings = (
+        Settings()
+        .with_profile("admin", managed=True, output="admin-live")
+        .with_profile("ci", managed=True)
+        .replace(default_profile="deploy")
+    )
+    assert settings.kept_fresh() == ("admin", "ci", "deploy")
+    assert settings.sections_of("admin") == ("admin-live",)
+    # A default that is not managed: the timer keeps only [default] fresh.
+    assert settings.sections_of("deploy") == ("default",)
+    managed_default = settings.replace(default_profile="admin")
+    assert managed_default.kept_fresh() == ("admin", "ci")
+    assert managed_default.sections_of("admin") == ("admin-live", "default")
+    assert settings.sections_of("other") == ("other",)

@@ -320,9 +320,7 @@ class Scheduler:
         if settings == self._settings and self._entries and not force:
             return
         self._settings = settings
-        wanted = list(settings.managed_profiles())
-        if settings.default_profile and settings.default_profile not in wanted:
-            wanted.append(settings.default_profile)
+        wanted = list(settings.kept_fresh())
         for name in list(self._entries):
             if name not in wanted:
                 del self._entries[name]

@@ -50,6 +50,20 @@ class Settings:
         """The credentials-file section a profile's credentials go to."""
         return self.profile(name).output or name
 
+    def kept_fresh(self) -> tuple[str, ...]:
+        """What the refresh timer keeps fresh: the managed profiles, then the default."""
+        managed = self.managed_profiles()
+        default = self.default_profile
+        return managed if default is None or default in managed else (*managed, default)
+
+    def sections_of(self, name: str) -> tuple[str, ...]:
+        """The credentials-file sections `name` is written to: its output section, then
+        `default` when it is the default. A default that is not managed gets only `default`."""
+        is_default = self.default_profile == name
+        if is_default and not self.profile(name).managed:
+            return ("default",)
+        return (self.output_for(name), "default") if is_default else (self.output_for(name),)
+
     def with_profile(self, name: str, **changes: Any) -> Settings:
         updated = dataclasses.replace(self.profile(name), **changes)
         profiles = dict(self.profiles)

@@ -173,14 +173,10 @@ def offline_state(
     owned sections (`expirations`: section name -> expiry), no AWS call."""
     now = now or datetime.now(UTC)
     margin = timedelta(seconds=settings.refresh_margin_seconds)
-    names = list(settings.managed_profiles())
     default = settings.default_profile
-    if default is not None and default not in names:
-        names.append(default)
     profiles = []
-    for name in sorted(names):
-        managed = settings.profile(name).managed
-        section = settings.output_for(name) if managed else "default"
+    for name in sorted(settings.kept_fresh()):
+        section = settings.sections_of(name)[0]
         expiration = expirations.get(section)
         status = status_from_expiry(expiration, margin, now)
         message = None

@@ -104,14 +104,16 @@ def check_profiles(model: AwsConfig) -> list[Finding]:
     except TraycredError as exc:
         return [Finding(Level.ERROR, "config", str(exc))]
     found: list[Finding] = []
+    kept_fresh = set(settings.kept_fresh())
     for name, profile in sorted(model.profiles.items()):
         if profile.invalid_reason:
             found.append(Finding(Level.ERROR, "profile", f"{name}: {profile.invalid_reason}"))
         for warning in profile.warnings:
             found.append(Finding(Level.WARN, "profile", f"{name}: {warning}"))
-        managed = settings.profile(name).managed or settings.default_profile == name
-        if managed:
-            reason = config.shadowed_reason(profile, settings.output_for(name))
+        if name not in kept_fresh:
+            continue
+        for section in settings.sections_of(name):
+            reason = config.shadowed_reason(profile, section, model)
             if reason:
                 found.append(Finding(Level.WARN, "shadowed", f"{name}: {reason}"))
     usable = sum(1 for p in model.profiles.values() if p.is_usable)

@@ -57,17 +57,20 @@ def collect_rows() -> list[ProfileRow]:
     model = config.load(keyring_profiles=keyring_profiles)
     settings = SettingsStore().load()
     owned = CredentialsStore(model.credentials_path).owned_sections()
+    kept_fresh = set(settings.kept_fresh())
     rows: list[ProfileRow] = []
     for name in sorted(model.profiles):
         profile = model.profiles[name]
-        managed = settings.profile(name).managed or settings.default_profile == name
-        output = settings.output_for(name) if managed else None
+        managed = name in kept_fresh
+        # Where traycred writes it: a default that is not managed only gets [default].
+        sections = settings.sections_of(name) if managed else ()
+        output = sections[0] if sections else None
         section = owned.get(output) if output else None
         warnings = list(profile.warnings)
         if profile.invalid_reason:
             warnings.insert(0, profile.invalid_reason)
-        if output is not None:
-            shadow = config.shadowed_reason(profile, output)
+        for written in sections:
+            shadow = config.shadowed_reason(profile, written, model)
             if shadow:
                 warnings.append(shadow)
         if notes and profile.kind is config.Kind.INVALID:
