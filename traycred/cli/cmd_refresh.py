@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traycred.credentials import format_iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
+    from traycred.channel.client import InstanceError
     from traycred.prompt.base import Prompter
 
 # The instance may wait for its own dialog (the tray's MFA prompt) before answering.
@@ -81,7 +82,7 @@ def _direct(
 
 def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) -> int | None:
     """Refresh through the running instance; None when this process should do it all."""
-    from traycred.channel import client, protocol
+    from traycred.channel import client
     from traycred.engine import Engine, refresh_sections
     from traycred.prompt.terminal import has_terminal
 
@@ -95,9 +96,7 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
     except client.Unavailable:
         return None
     except client.InstanceError as exc:
-        if exc.kind in (protocol.UNSUPPORTED, protocol.BAD_REQUEST, protocol.VERSION):
-            return None
-        if exc.kind == protocol.NEEDS_USER and has_terminal():
+        if done_here(exc):
             return None
         print(f"traycred: {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -132,6 +131,17 @@ def _via_instance(names: list[str], mfa_code: str | None, prompter: Prompter) ->
         # let the instance carry on from what was written.
         exit_codes.append(_direct(ask_here, None, prompter, tell_instance=True))
     return _worst(exit_codes)
+
+
+def done_here(error: InstanceError) -> bool:
+    """Whether this process does what the instance refused: it cannot take the request (an
+    older or newer instance), or it needs the user and this process has a terminal to ask on."""
+    from traycred.channel import protocol
+    from traycred.prompt.terminal import has_terminal
+
+    if error.kind in (protocol.UNSUPPORTED, protocol.BAD_REQUEST, protocol.VERSION):
+        return True
+    return error.kind == protocol.NEEDS_USER and has_terminal()
 
 
 def _print_failures(failures: dict[str, list[str]]) -> None:

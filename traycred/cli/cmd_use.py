@@ -14,16 +14,14 @@ from datetime import datetime
 
 def run(args: argparse.Namespace) -> int:
     from traycred.channel import client
-    from traycred.cli.cmd_refresh import INSTANCE_TIMEOUT
+    from traycred.cli.cmd_refresh import INSTANCE_TIMEOUT, done_here
     from traycred.credentials import parse_iso
     from traycred.engine import DEFAULT_SECTION, Engine
-    from traycred.prompt.terminal import has_terminal, prompter_for_cli
+    from traycred.prompt.terminal import prompter_for_cli
 
     prompter = prompter_for_cli(args)  # checks --mfa-code before anything else
     instance = client.ping()
     if instance is not None:
-        from traycred.channel import protocol
-
         request = {"profile": args.profile}
         if args.mfa_code is not None:
             request["mfa_code"] = args.mfa_code.strip()
@@ -32,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
         except client.Unavailable:
             pass
         except client.InstanceError as exc:
-            fallback = exc.kind in (protocol.UNSUPPORTED, protocol.BAD_REQUEST, protocol.VERSION)
-            if not fallback and not (exc.kind == protocol.NEEDS_USER and has_terminal()):
+            if not done_here(exc):
                 print(f"traycred: {exc.message}", file=sys.stderr)
                 return exc.exit_code
         else:
