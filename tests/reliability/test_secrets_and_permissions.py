@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.aws_setup import alice_config
+from tests.test_cli_refresh import traycred
 from tests.test_sso_helpers import browser_script, fast_scenario
 from traycred import paths
 from traycred.channel import client
@@ -81,18 +82,8 @@ class Session:
     sso: set[str] = field(default_factory=set)
 
     def run(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-        command = [sys.executable, "-m", "traycred", *args]
-        self.commands.append(command)
-        result = subprocess.run(
-            command,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            start_new_session=True,
-            env={**os.environ, **(env or {})},
-        )
+        result = traycred(*args, stdin=stdin, env={**os.environ, **(env or {})})
+        self.commands.append(list(result.args))
         self.outputs.append((list(args), result.stdout, result.stderr))
         assert result.returncode == 0, f"traycred {' '.join(args)}: {result.stderr}"
         return result.stdout
