@@ -75,8 +75,11 @@ class SsoRoleProvider:
         )
 
     def _sign_in_needed(self, error: SignInNeededError) -> SignInNeededError:
-        """For legacy profiles, name this profile in the command to run (no session name)."""
-        if not self.session.legacy or "sign-in needed for SSO session" not in error.message:
+        """For legacy profiles, name this profile in the command to run (no session name).
+
+        Only a "sign-in needed" error names its session; "sign-in in progress elsewhere" does
+        not and is passed on as it is."""
+        if not self.session.legacy or error.session is None:
             return error
         return SignInNeededError(
             f"sign-in needed for SSO start URL {self.session.start_url}: "
