@@ -162,10 +162,12 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _idle(argv: Sequence[str], cls: str, env: dict[str, str], seconds: float) -> dict[str, float]:
-    _, process = _time_to_dock(argv, cls, env)
+def _idle_figures(
+    process: subprocess.Popen[Any], settle: float, seconds: float
+) -> dict[str, float]:
+    """RSS and CPU per minute of `process` idling `seconds` after `settle`; then it is stopped."""
     try:
-        time.sleep(3.0)  # let the first profile load and the timer settle
+        time.sleep(settle)
         before = _cpu_seconds(process.pid)
         time.sleep(seconds)
         after = _cpu_seconds(process.pid)
@@ -173,6 +175,12 @@ def _idle(argv: Sequence[str], cls: str, env: dict[str, str], seconds: float) ->
     finally:
         _stop(process)
     return {"rss_mb": rss, "cpu_s_per_min": (after - before) * 60.0 / seconds}
+
+
+def _idle(argv: Sequence[str], cls: str, env: dict[str, str], seconds: float) -> dict[str, float]:
+    _, process = _time_to_dock(argv, cls, env)
+    # Docked; 3 s more lets the first profile load and the timer settle.
+    return _idle_figures(process, 3.0, seconds)
 
 
 def _idle_headless(argv: Sequence[str], env: dict[str, str], seconds: float) -> dict[str, float]:
@@ -180,15 +188,8 @@ def _idle_headless(argv: Sequence[str], env: dict[str, str], seconds: float) -> 
     process = subprocess.Popen(
         argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    try:
-        time.sleep(5.0)  # started, first profile load done, timer settled
-        before = _cpu_seconds(process.pid)
-        time.sleep(seconds)
-        after = _cpu_seconds(process.pid)
-        rss = _rss_mb(process.pid)
-    finally:
-        _stop(process)
-    return {"rss_mb": rss, "cpu_s_per_min": (after - before) * 60.0 / seconds}
+    # No icon to wait for: 5 s covers start-up, the first profile load and the timer settling.
+    return _idle_figures(process, 5.0, seconds)
 
 
 def _environment(home: Path, emulator_env: dict[str, str]) -> dict[str, str]:
