@@ -48,13 +48,17 @@ class Request:
         return data
 
 
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_request_id)
 
 
 @dataclass

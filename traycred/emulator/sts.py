@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from traycred.emulator import sigv4
-from traycred.emulator.protocol import CallInfo, Request, Response
+from traycred.emulator.protocol import CallInfo, Request, Response, new_request_id
 from traycred.emulator.scenario import Role
 from traycred.emulator.state import ApiError, Identity, KeyRecord, State, stable_id
 
@@ -396,25 +396,25 @@ def _credentials_xml(key: KeyRecord) -> str:
 
 
 def _xml_ok(action: str, result: str) -> Response:
-    response = Response(200, b"", "text/xml")
+    request_id = new_request_id()
     body = (
         f'<{action}Response xmlns="{XMLNS}">\n'
         f"  <{action}Result>{result}</{action}Result>\n"
-        f"  <ResponseMetadata><RequestId>{response.request_id}</RequestId></ResponseMetadata>\n"
+        f"  <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\n"
         f"</{action}Response>\n"
     )
-    return Response(200, body.encode(), "text/xml", request_id=response.request_id)
+    return Response(200, body.encode(), "text/xml", request_id=request_id)
 
 
 def error_response(error: ApiError) -> Response:
     """An error in STS's XML form (raised by a handler or injected as a fault)."""
-    response = Response(error.status, b"", "text/xml")
+    request_id = new_request_id()
     fault = "Receiver" if error.status >= 500 else "Sender"
     body = (
         f'<ErrorResponse xmlns="{XMLNS}">\n'
         f"  <Error><Type>{fault}</Type><Code>{escape(error.code)}</Code>"
         f"<Message>{escape(error.message)}</Message></Error>\n"
-        f"  <RequestId>{response.request_id}</RequestId>\n"
+        f"  <RequestId>{request_id}</RequestId>\n"
         f"</ErrorResponse>\n"
     )
-    return Response(error.status, body.encode(), "text/xml", request_id=response.request_id)
+    return Response(error.status, body.encode(), "text/xml", request_id=request_id)
