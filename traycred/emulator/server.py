@@ -325,10 +325,6 @@ class Emulator:
                 if d.status == "pending" and d.expires_at > now
             ]
 
-    def device_url(self, user_code: str) -> str:
-        """The page a user opens for `user_code` (verificationUriComplete)."""
-        return f"{self.url}/device?user_code={user_code}"
-
     # --- internals -----------------------------------------------------------------------
 
     def _build_routes(self) -> dict[tuple[str, str], _Route]:
