@@ -14,8 +14,6 @@ few child-process runs complete the picture.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.test_cli_refresh import traycred
 from traycred.cli.main import main
 from traycred.emulator import Emulator
 
@@ -252,16 +251,6 @@ def test_huge_valid_files_are_read(
     assert code == 0, err
     assert out.count("assume-role") == PROFILES_IN_HUGE
     assert credentials.read_bytes() == before
-
-
-def traycred(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "traycred", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.mark.parametrize(
