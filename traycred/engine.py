@@ -975,14 +975,13 @@ def _client_profile(profile: Profile) -> str | None:
 def refresh_sections(
     settings: Settings, name: str, *, output: str | None = None, own: bool = False
 ) -> list[str]:
-    """The sections a refresh of `name` writes: its output (`output`, else the saved one), then
-    `[default]` when it is the default. A default that is not managed (the timer keeping
-    [default] fresh) gets only `[default]`, unless `own` (the refresh makes it managed)."""
-    is_default = settings.default_profile == name
-    sections: list[str] = []
-    if own or output is not None or settings.profile(name).managed or not is_default:
-        sections.append(output if output is not None else settings.output_for(name))
-    if is_default and DEFAULT_SECTION not in sections:
+    """The sections a refresh of `name` writes: `Settings.sections_of`, unless the run writes it
+    to `output` or makes it managed (`own`): then that section, and `[default]` when it is the
+    default. A section is listed once (a profile's own section may be `[default]`)."""
+    if output is None and not own:
+        return list(dict.fromkeys(settings.sections_of(name)))
+    sections = [output if output is not None else settings.output_for(name)]
+    if settings.default_profile == name and DEFAULT_SECTION not in sections:
         sections.append(DEFAULT_SECTION)
     return sections
 
@@ -1021,7 +1020,7 @@ class SchedulerEngine:
         owned = self.engine.credentials_store.owned_sections()
         found: dict[str, datetime | None] = {}
         for profile in profiles:
-            written = owned.get(refresh_sections(settings, profile)[0])
+            written = owned.get(settings.sections_of(profile)[0])
             found[profile] = written.expiration if written is not None else None
         return found
 
