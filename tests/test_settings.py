@@ -94,3 +94,7 @@ def test_kept_fresh_and_the_sections_each_profile_is_written_to() -> None:
     assert managed_default.kept_fresh() == ("admin", "ci")
     assert managed_default.sections_of("admin") == ("admin-live", "default")
     assert settings.sections_of("other") == ("other",)
+    named_default = (
+        Settings().with_profile("default", managed=True).replace(default_profile="default")
+    )
+    assert named_default.sections_of("default") == ("default",)

@@ -979,7 +979,7 @@ def refresh_sections(
     to `output` or makes it managed (`own`): then that section, and `[default]` when it is the
     default. A section is listed once (a profile's own section may be `[default]`)."""
     if output is None and not own:
-        return list(dict.fromkeys(settings.sections_of(name)))
+        return list(settings.sections_of(name))
     sections = [output if output is not None else settings.output_for(name)]
     if settings.default_profile == name and DEFAULT_SECTION not in sections:
         sections.append(DEFAULT_SECTION)

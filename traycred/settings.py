@@ -59,10 +59,11 @@ class Settings:
     def sections_of(self, name: str) -> tuple[str, ...]:
         """The credentials-file sections `name` is written to: its output section, then
         `default` when it is the default. A default that is not managed gets only `default`."""
+        output = self.output_for(name)
         is_default = self.default_profile == name
-        if is_default and not self.profile(name).managed:
+        if is_default and (not self.profile(name).managed or output == "default"):
             return ("default",)
-        return (self.output_for(name), "default") if is_default else (self.output_for(name),)
+        return (output, "default") if is_default else (output,)
 
     def with_profile(self, name: str, **changes: Any) -> Settings:
         updated = dataclasses.replace(self.profile(name), **changes)
