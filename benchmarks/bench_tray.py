@@ -23,6 +23,7 @@ Targets: start under 1.0 s with boto3/botocore not imported before needed; idle 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -39,7 +40,7 @@ from typing import Any
 from _common import throwaway_home
 
 TARGET_START_S = 1.0
-TARGET_RSS_MB = {"qt": 100.0, "pystray": 50.0}
+TARGET_RSS_MB = {"qt": 100.0, "pystray": 50.0, "pystray-gtk": 50.0}
 TARGET_CPU_PER_MIN_S = 0.2
 
 CONFIG = """\
@@ -219,14 +220,20 @@ def measure(runs: int, idle_seconds: float) -> dict[str, Any]:
 
         probe = _probe(env)
 
+        pystray = [*tray, "--backend", "pystray"]
+        # pystray picks appindicator or gtk when PyGObject is installed, else xorg; each is
+        # measured by name, since GTK alone weighs more than the whole xorg tray.
         idle = {
             "qt": _idle(tray, "traycred", env, idle_seconds),
-            "pystray": _idle([*tray, "--backend", "pystray"], "traycred", env, idle_seconds),
+            "pystray": _idle(pystray, "traycred", {**env, "PYSTRAY_BACKEND": "xorg"}, idle_seconds),
             "reference": _idle(reference, "reftray", env, idle_seconds),
             "daemon": _idle_headless(
                 [sys.executable, "-m", "traycred", "daemon"], env, idle_seconds
             ),
         }
+        if importlib.util.find_spec("gi") is not None:
+            gtk_env = {**env, "PYSTRAY_BACKEND": "gtk"}
+            idle["pystray-gtk"] = _idle(pystray, "traycred", gtk_env, idle_seconds)
     return {
         "start_s": {k: statistics.median(v) for k, v in starts.items()},
         "start_runs": starts,
@@ -276,7 +283,7 @@ def figures(result: dict[str, Any]) -> list[dict[str, Any]]:
             "met": not boto,
         },
     ]
-    for backend in ("qt", "pystray"):
+    for backend in [b for b in ("qt", "pystray", "pystray-gtk") if b in idle]:
         rows.append(
             {
                 "figure": f"idle resident memory ({backend})",
