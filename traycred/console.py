@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from traycred.credentials import Credentials
+from traycred.credentials import Credentials, mask_key_id
 from traycred.errors import AwsError, ConfigError, NetworkError, TraycredError
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def console_url(
     if not credentials.is_temporary:
         raise TraycredError(
             "The AWS console can only be opened with temporary credentials (with a session "
-            f"token), not with the long-term key {_masked(credentials.access_key_id)}.",
+            f"token), not with the long-term key {mask_key_id(credentials.access_key_id)}.",
             hint="Open it from a role or SSO profile.",
         )
     if session_duration is not None and not (
@@ -237,7 +237,3 @@ def _host(url: str) -> str:
         return urlsplit(url).netloc or url
     except ValueError:
         return "an invalid address"
-
-
-def _masked(key_id: str) -> str:
-    return f"{key_id[:4]}...{key_id[-4:]}" if len(key_id) > 8 else key_id

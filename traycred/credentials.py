@@ -26,6 +26,11 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def mask_key_id(key_id: str) -> str:
+    """'AKIA...WXYZ': enough to recognise a key, as the AWS console shows it."""
+    return f"{key_id[:4]}...{key_id[-4:]}" if len(key_id) > 8 else key_id
+
+
 @dataclass(frozen=True)
 class Credentials:
     """AWS credentials. Secrets are excluded from repr and never formatted into messages."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from traycred import keyimport
-from traycred.credentials import Credentials
+from traycred.credentials import Credentials, mask_key_id
 from traycred.errors import KeyringError, TraycredError, UsageError
 
 if TYPE_CHECKING:
@@ -51,11 +51,6 @@ def _stdin_is_terminal() -> bool:
         return sys.stdin is not None and sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def mask_key_id(key_id: str) -> str:
-    """'AKIA...WXYZ': enough to recognise a key, as the AWS console shows it."""
-    return f"{key_id[:4]}...{key_id[-4:]}" if len(key_id) > 8 else key_id
 
 
 def check_key_id(key_id: str) -> list[str]:
