@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.system import require_system
 from traycred.settings import Settings
 from traycred.state import AppState, ProfileState, ProfileStatus
 from traycred.ui.model import Action, ProfileInfo, build_view
@@ -87,7 +88,7 @@ def test_the_tray_shows_icon_tooltip_and_menu_of_a_view(pystray: Any) -> None:
     assert tray.icon.title.startswith("traycred\nDefault: admin — 40 min left")
     assert texts(tray.icon.menu)[0] == "Sign in to SSO session corp…"
     assert tray.icon.icon.size == (64, 64)
-    tray.close()
+    tray.close(timeout=20)
 
 
 def test_the_xorg_backend_has_no_menu_and_says_so() -> None:
@@ -124,3 +125,58 @@ def test_without_a_display_pystray_fails_with_one_clear_message() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("The pystray backend cannot start here (")
     assert "Traceback" not in done.stderr
+
+
+# On pystray's xorg backend, wraps the icon's calls into its loop to record who calls them,
+# then starts the tray, shows views and closes it, `cycles` times.
+_XORG_CYCLES = """
+import sys, threading
+from traycred.ui.model import TrayView
+from traycred.ui.pystray_tray import PystrayTray
+
+callers = set()
+hung = 0
+for cycle in range(int(sys.argv[1])):
+    tray = PystrayTray(lambda a, g: None)
+    for name in ("_show", "_update_icon", "_update_title", "_stop"):
+        inner = getattr(tray.icon, name)
+        def record(inner=inner):
+            callers.add(threading.current_thread().name)
+            inner()
+        setattr(tray.icon, name, record)
+    tray.start()
+    for n in range(3):
+        tray.show(TrayView(tooltip=f"traycred {cycle}.{n}"))
+    tray.close(timeout=20)
+    hung += tray._thread.is_alive()
+print(sorted(callers))
+print("hung", hung)
+"""
+
+
+def _xorg_cycles(cycles: int) -> list[str]:
+    if not os.environ.get("DISPLAY"):
+        require_system("no X display: run the tests with scripts/run-tests (Xvfb)")
+    env = {**os.environ, "PYSTRAY_BACKEND": "xorg"}
+    done = subprocess.run(
+        [sys.executable, "-c", _XORG_CYCLES, str(cycles)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_once_started_only_one_thread_of_ours_calls_into_the_pystray_icon() -> None:
+    # pystray's xorg backend shares one result queue among all callers: a second calling
+    # thread (its setup thread showing the icon, the GUI thread stopping it) could hang both.
+    callers, hung = _xorg_cycles(1)
+    assert callers == "['traycred-pystray-calls']"
+    assert hung == "hung 0"
+
+
+def test_the_xorg_icon_stops_every_time_it_is_closed_straight_after_starting() -> None:
+    _callers, hung = _xorg_cycles(30)
+    assert hung == "hung 0"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 Trigger = Callable[[Action, "str | None"], None]
 ICON_SIZE = 64
+# How long `close` waits for pystray's loop to stop.
+CLOSE_TIMEOUT = 5.0
 
 
 def load_pystray() -> Any:
@@ -93,7 +97,15 @@ def _clicked(trigger: Trigger, action: Action, arg: str | None, *_pystray_args: 
 
 
 class PystrayTray:
-    """A pystray icon rendering TrayViews; `show`/`notify`/`close` from the GUI thread."""
+    """A pystray icon rendering TrayViews; `show`/`notify`/`close` from the GUI thread.
+
+    Once started, every call into the icon runs on one thread of ours ("traycred-pystray-calls"),
+    in order, and the GUI thread never waits for pystray except in `close` (bounded). pystray's
+    xorg backend hands each call to its loop and waits on a result queue that all callers share:
+    two threads calling at once (its setup thread showing the icon while another stops it) can
+    take each other's results and wait for ever, which hung `traycred tray --backend pystray` on
+    SIGTERM now and then.
+    """
 
     def __init__(self, trigger: Trigger, *, name: str = "traycred") -> None:
         from traycred.ui.icon import IconState, draw_icon
@@ -105,7 +117,11 @@ class PystrayTray:
             name, draw_icon(IconState.IDLE, ICON_SIZE).copy(), "traycred", menu=None
         )
         self._thread: threading.Thread | None = None
+        self._caller: threading.Thread | None = None
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._ready = threading.Event()
         self._icon_state: Any = None
+        self._menu_model: tuple[MenuItem, ...] | None = None
         self._closing = False
 
     @property
@@ -128,13 +144,19 @@ class PystrayTray:
         return self._view
 
     def start(self) -> None:
-        """Run pystray's loop in a daemon thread (run_detached never lets the process exit)."""
+        """Run pystray's loop in a daemon thread (run_detached never lets the process exit),
+        and the thread that makes every call into the icon from now on."""
         self._thread = threading.Thread(target=self._run, name="traycred-pystray", daemon=True)
+        self._caller = threading.Thread(
+            target=self._make_calls, name="traycred-pystray-calls", daemon=True
+        )
         self._thread.start()
+        self._caller.start()
 
     def _run(self) -> None:
         try:
-            self.icon.run(setup=self._setup)
+            # pystray's setup thread only says the loop is up: it must not call into the icon.
+            self.icon.run(setup=lambda _icon: self._ready.set())
         except Exception:
             if self._closing:
                 # gtk's backend hides its notification on the way out and fails with no
@@ -142,11 +164,50 @@ class PystrayTray:
                 log.debug("pystray's loop ended with an error while closing", exc_info=True)
             else:
                 log.exception("the pystray icon stopped")
+        else:
+            if not self._closing:
+                log.error("pystray's loop ended by itself: the tray icon is gone")
+        finally:
+            self._ready.set()  # a caller waiting for a loop that never came up goes on
 
-    def _setup(self, icon: Any) -> None:
-        icon.visible = True
+    def _make_calls(self) -> None:
+        """The one thread that calls into the running icon: shows it, then runs queued calls."""
+        self._ready.wait()
+        if self._thread is not None and self._thread.is_alive() and not self._closing:
+            self._when_loop_named(self._show_icon)
+        while (call := self._calls.get()) is not None:
+            try:
+                call()
+            except Exception:
+                log.debug("a pystray call failed", exc_info=True)
+
+    def _show_icon(self) -> None:
+        self.icon.visible = True
+
+    @staticmethod
+    def _when_loop_named(call: Callable[[], None]) -> None:
+        """Run `call`, retrying briefly: pystray's xorg backend says it is ready just before
+        it records its loop thread, and a call in that gap fails with AttributeError."""
+        for _ in range(50):
+            try:
+                call()
+                return
+            except AttributeError:
+                time.sleep(0.02)
+        call()
+
+    def _call(self, call: Callable[[], None]) -> None:
+        """Run `call` on the calling thread before `start`, on the icon's call thread after."""
+        if self._caller is None:
+            call()
+        else:
+            self._calls.put(call)
 
     def show(self, view: TrayView) -> None:
+        self._call(functools.partial(self._apply, view))
+        self._view = view
+
+    def _apply(self, view: TrayView) -> None:
         from traycred.ui.icon import draw_icon
 
         if view.icon != self._icon_state:
@@ -154,32 +215,46 @@ class PystrayTray:
             self._icon_state = view.icon
         if view.tooltip != self.icon.title:
             self.icon.title = view.tooltip
-        if view.menu != self._view.menu or self.icon.menu is None:
+        if self.icon.menu is None or view.menu != self._menu_model:
             menu = to_pystray_menu(self._pystray, view.menu, self._trigger)
             try:
                 self.icon.menu = menu  # the setter updates a running icon's menu
             except Exception:  # the dummy backend cannot update a menu at all
                 log.debug("pystray menu not updated", exc_info=True)
-        self._view = view
+            self._menu_model = view.menu
 
     def notify(self, notice: Notice) -> None:
         if getattr(self.icon, "HAS_NOTIFICATION", False):
-            try:
-                self.icon.notify(notice.message, notice.title)
-                return
-            except Exception:
-                log.debug("pystray notification failed", exc_info=True)
-        log.warning("%s: %s", notice.title, notice.message)
+            self._call(functools.partial(self._notify, notice))
+        else:
+            log.warning("%s: %s", notice.title, notice.message)
+
+    def _notify(self, notice: Notice) -> None:
+        try:
+            self.icon.notify(notice.message, notice.title)
+        except Exception:
+            log.debug("pystray notification failed", exc_info=True)
+            log.warning("%s: %s", notice.title, notice.message)
 
     def popup_menu(self) -> None:
         # pystray cannot open its menu programmatically; a notification points at the icon.
         self.notify(Notice(("menu", ""), "traycred is running", "Click its icon for the menu."))
 
-    def close(self) -> None:
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Stop the icon and its threads, waiting at most `timeout` seconds: a pystray loop
+        that does not stop is left to die with the process (its threads are daemons)."""
         self._closing = True
-        try:
-            self.icon.stop()
-        except Exception:
-            log.debug("pystray icon did not stop cleanly", exc_info=True)
-        if self._thread is not None:
-            self._thread.join(5)
+        if self._caller is None:
+            return
+        self._calls.put(self._stop_icon)
+        self._calls.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in (self._caller, self._thread):
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        if self._thread is not None and self._thread.is_alive():
+            log.warning("pystray's loop did not stop within %.0f s; leaving it", timeout)
+
+    def _stop_icon(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._when_loop_named(self.icon.stop)
