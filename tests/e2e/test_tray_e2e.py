@@ -62,15 +62,29 @@ def _run(*argv: str) -> str:
 def launch_tray(
     log: Path, env: dict[str, str], *args: str, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """`traycred tray ARGS` in its own process, its stdout and stderr going to `log`."""
+    """`traycred tray ARGS` in its own process, its stdout and stderr going to `log` (with
+    every thread's stack too, should `stop` have to abort it)."""
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "traycred", "tray", *args],
-            env=env,
+            env={**env, "PYTHONFAULTHANDLER": "1"},
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=cwd,
         )
+
+
+def stop(process: subprocess.Popen[bytes], log: Path) -> int:
+    """SIGTERM, as a desktop session's logout sends it; the exit code. A tray that does not quit
+    within a minute (generous, for loaded machines) is aborted, its stacks left in `log`."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(10)
+        stacks = log.read_text(errors="replace")
+        raise AssertionError(f"the tray hung on SIGTERM:\n{stacks}") from None
 
 
 def call_in_thread(op: str, args: dict[str, Any] | None = None) -> Future[Any]:
@@ -132,6 +146,14 @@ def docked_icon() -> Geometry | None:
     return None
 
 
+def settled_icon() -> Geometry | None:
+    """The docked icon once trayer has stopped moving it: two readings 0.3 s apart agree.
+    (trayer can resize and move an icon after docking it; a click must go where it is now.)"""
+    first = docked_icon()
+    time.sleep(0.3)
+    return first if first is not None and docked_icon() == first else None
+
+
 def open_menu_window(icon: Geometry, min_height: int = 100) -> Geometry | None:
     """A visible popup by the icon that is wider than the icon: the menu (or a balloon)."""
     for window in _run("xdotool", "search", "--onlyvisible", "--class", "traycred").split():
@@ -181,6 +203,7 @@ def tray_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        print(f"the tray's output:\n{tray.stderr()}")  # shown when the test failed
 
 
 def test_the_icon_docks_and_a_right_click_opens_the_menu(
@@ -204,6 +227,7 @@ def test_the_icon_docks_and_a_right_click_opens_the_menu(
     )
     wait_for("the notification to close", lambda: not open_menu_window(icon, min_height=40))
 
+    icon = wait_for("the icon to settle", settled_icon)
     x, y = icon.centre
     subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "3"], check=True)
     menu = wait_for("the menu to open", lambda: open_menu_window(icon))
@@ -279,8 +303,8 @@ def _crop_to_menu(shot: Path, icon: Geometry, menu: Geometry, out: Path) -> None
 def test_the_menu_opens_while_a_refresh_waits_for_slow_aws(
     tray_process: TrayProcess, emulator: Emulator
 ) -> None:
-    icon = wait_for("the icon to dock in trayer", docked_icon)
     wait_for("[default]", lambda: tray_process.credentials().has_section("default"))
+    icon = wait_for("the icon to dock in trayer and settle", settled_icon)
     emulator.latency = 3.0
     refresh = call_in_thread("refresh", {"profiles": ["ci-deploy"]})
     wait_for(
@@ -313,8 +337,7 @@ def test_a_second_start_shows_the_menu_and_sigterm_quits_cleanly(
     wait_for("the first instance's menu", lambda: open_menu_window(icon))
     subprocess.run(["xdotool", "key", "Escape"], check=False)
 
-    tray_process.process.send_signal(signal.SIGTERM)
-    assert tray_process.process.wait(60) == 0  # generous: only a hang fails on a loaded machine
+    assert stop(tray_process.process, tray_process.log) == 0
     assert client.ping() is None
     assert "Traceback" not in tray_process.stderr()
 
@@ -332,6 +355,5 @@ def test_the_pystray_backend_starts_and_says_its_backend_has_no_menu(
         text = wait_for("its first line", lambda: log.read_text())
         assert "backend shows the icon but no menu" in text
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0  # generous: only a hang should fail this on a loaded machine
+        assert stop(process, log) == 0, log.read_text()
     assert "Traceback" not in log.read_text()
