@@ -119,6 +119,32 @@ def test_refresh_notes_a_shadowed_profile(home: Path, emulator: Emulator) -> Non
     assert ":assumed-role/admin/" in identity["Arn"]
 
 
+@pytest.mark.parametrize(
+    ("output", "says"),
+    [
+        ("ci live", "cannot be a section name"),
+        ("[ci]", "cannot be a section name"),
+        ("default", "make ci-deploy the default instead (`traycred use ci-deploy`"),
+        ("ci-admin", "[ci-admin] is the section of your profile ci-admin"),
+        ("ci-live", "ci and ci-deploy would both be written to [ci-live]"),
+    ],
+)
+def test_an_output_name_the_settings_dialog_refuses_is_refused_here_too(
+    home: Path, emulator: Emulator, output: str, says: str
+) -> None:
+    first = traycred("refresh", "ci", "--output", "ci-live")
+    assert first.returncode == 0, first.stderr
+    before = credentials_file(home).read_bytes()
+    calls = len(emulator.calls)
+
+    result = traycred("refresh", "ci-deploy", "--output", output)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert says in result.stderr
+    assert credentials_file(home).read_bytes() == before
+    assert len(emulator.calls) == calls  # refused before asking AWS
+
+
 def test_malformed_code_is_refused_before_any_request(home: Path, emulator: Emulator) -> None:
     result = traycred("refresh", "admin", "--mfa-code", "12ab")
     assert result.returncode == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from traycred.errors import SettingsError
-from traycred.settings import Settings, SettingsStore
+from traycred.settings import Settings, SettingsStore, output_name_problem
 
 
 def test_missing_file_gives_defaults_a_user_expects(tmp_path: Path) -> None:
@@ -98,3 +98,26 @@ def test_kept_fresh_and_the_sections_each_profile_is_written_to() -> None:
         Settings().with_profile("default", managed=True).replace(default_profile="default")
     )
     assert named_default.sections_of("default") == ("default",)
+
+
+def test_a_hand_edited_output_that_cannot_be_a_section_is_a_clear_error(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "settings.toml")
+    store.path.write_text('[profiles.admin]\nmanaged = true\noutput = "admin live"\n')
+    with pytest.raises(SettingsError) as caught:
+        store.load()
+    assert "output of profile admin: 'admin live' cannot be a section name" in str(caught.value)
+
+
+def test_the_sections_written_and_who_writes_each() -> None:
+    settings = (
+        Settings(default_profile="deploy")
+        .with_profile("admin", managed=True, output="admin-live")
+        .with_profile("deploy", managed=True)
+    )
+    assert settings.writers() == {"admin-live": "admin", "deploy": "deploy", "default": "deploy"}
+    taken = {s: p for s, p in settings.writers().items() if p != "readonly"}
+    assert output_name_problem("readonly", "readonly-live", profiles=(), taken=taken) is None
+    assert output_name_problem("admin", "admin-live", profiles=(), taken=settings.writers()) is None
+    assert "admin and readonly would both be written to [admin-live]" in str(
+        output_name_problem("readonly", "admin-live", profiles=(), taken=taken)
+    )

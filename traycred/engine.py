@@ -33,6 +33,7 @@ from traycred.errors import (
 from traycred.prompt.base import Prompter
 from traycred.providers.base import Provider
 from traycred.providers.session_token import MfaSessionCache
+from traycred.settings import DEFAULT_SECTION, output_name_problem
 
 if TYPE_CHECKING:
     from traycred.credfile import CredentialsStore
@@ -51,7 +52,6 @@ ADVISORY_REFRESH = timedelta(minutes=15)
 MANDATORY_REFRESH = timedelta(minutes=10)
 REUSE_MARGIN = ADVISORY_REFRESH + timedelta(minutes=2)
 SSO_WORKERS = 16
-DEFAULT_SECTION = "default"
 # Config keys that change nothing about how an STS client connects (region is passed as is):
 # a profile with only these shares one botocore session (a new one costs ~0.1 s of model loading).
 _CLIENT_NEUTRAL_KEYS = frozenset(
@@ -647,7 +647,7 @@ class Engine:
         if output is not None:
             if len(names) != 1:
                 raise UsageError("--output needs exactly one profile.")
-            self._check_output_name(names[0], output, config)
+            self._check_output_name(names[0], output, config, settings)
 
         targets = {
             name: refresh_sections(settings, name, output=output, own=mark_managed)
@@ -717,25 +717,14 @@ class Engine:
             notes=tuple(self._notes(name, (DEFAULT_SECTION,))),
         )
 
-    def _check_output_name(self, name: str, output: str, config: AwsConfig) -> None:
-        if output == DEFAULT_SECTION:
-            raise UsageError(f"To write [default], run `traycred use {name}`.")
-        if (
-            not output
-            or output != output.strip()
-            or any(c in output for c in "[]\r\n")
-            or len(output) > 128
-        ):
-            raise UsageError(
-                f"{output!r} cannot be a section name: use letters, digits, - _ . and no brackets."
-            )
-        if output != name and output in config.profiles:
-            owned = self.credentials_store.owned_sections()
-            if output not in owned:
-                raise UsageError(
-                    f"{output} is already a profile of yours; writing [{output}] would change it.",
-                    hint=f"Pick another name, e.g. {name}-live.",
-                )
+    def _check_output_name(
+        self, name: str, output: str, config: AwsConfig, settings: Settings
+    ) -> None:
+        """`--output`: the same rule as the Settings dialog's output names."""
+        taken = {s: p for s, p in settings.writers().items() if p != name}
+        problem = output_name_problem(name, output, profiles=config.profiles, taken=taken)
+        if problem is not None:
+            raise UsageError(problem)
 
     def _check_targets(self, profile: Profile, sections: Sequence[str]) -> None:
         """Refuse what would overwrite the user's own keys or cannot be refreshed at all."""

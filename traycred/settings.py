@@ -8,8 +8,9 @@ error and is never overwritten.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +22,59 @@ from traycred.errors import SettingsError
 MIN_DURATION = 900
 MAX_MFA_SESSION = 129_600  # 36 h, the GetSessionToken maximum
 MAX_ROLE_DURATION = 43_200  # 12 h, the AssumeRole maximum (chained sessions are capped at 1 h)
+DEFAULT_SECTION = "default"
+MAX_SECTION_NAME = 128
+# Spaces, brackets, comment and key-value characters: a section named with them reads back
+# differently (or not at all) in configparser, botocore and the AWS CLI.
+_BAD_SECTION_CHARS = re.compile(r"[\[\]\s#;=]")
+
+
+def section_name_problem(output: str) -> str | None:
+    """Why `output` cannot name a credentials-file section (None when it can)."""
+    if (
+        not output
+        or len(output) > MAX_SECTION_NAME
+        or not output.isprintable()
+        or _BAD_SECTION_CHARS.search(output)
+    ):
+        return (
+            f"{output!r} cannot be a section name: use up to {MAX_SECTION_NAME} letters, digits "
+            "and - _ . @ + (no spaces, brackets, '#', ';' or '=')."
+        )
+    return None
+
+
+def output_name_problem(
+    profile: str, output: str, *, profiles: Collection[str], taken: Mapping[str, str]
+) -> str | None:
+    """Why `profile`'s credentials cannot be written to section `output` (None when they can).
+
+    The one rule for the CLI's `--output` and the Settings dialog. `profiles`: the user's own
+    profile names (their sections are not traycred's to write); `taken`: section -> the
+    profile traycred already writes there.
+    """
+    if output == profile:
+        return None
+    problem = section_name_problem(output)
+    if problem is not None:
+        return problem
+    if output == DEFAULT_SECTION:
+        return (
+            f"[default] holds the default profile: make {profile} the default instead "
+            f"(`traycred use {profile}`, or Default profile in the tray menu)."
+        )
+    if output in profiles:
+        return (
+            f"[{output}] is the section of your profile {output}; writing there would change "
+            f"it. Pick a name no profile uses, e.g. {profile}-live."
+        )
+    other = taken.get(output)
+    if other is not None and other != profile:
+        return (
+            f"{other} and {profile} would both be written to [{output}]; give one of them "
+            "another output name."
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,9 +115,13 @@ class Settings:
         `default` when it is the default. A default that is not managed gets only `default`."""
         output = self.output_for(name)
         is_default = self.default_profile == name
-        if is_default and (not self.profile(name).managed or output == "default"):
-            return ("default",)
-        return (output, "default") if is_default else (output,)
+        if is_default and (not self.profile(name).managed or output == DEFAULT_SECTION):
+            return (DEFAULT_SECTION,)
+        return (output, DEFAULT_SECTION) if is_default else (output,)
+
+    def writers(self) -> dict[str, str]:
+        """Section -> the profile the refresh timer writes there (the default's last)."""
+        return {section: name for name in self.kept_fresh() for section in self.sections_of(name)}
 
     def with_profile(self, name: str, **changes: Any) -> Settings:
         updated = dataclasses.replace(self.profile(name), **changes)
@@ -100,6 +158,11 @@ class Settings:
                 raise SettingsError(
                     f"{label} must be between {MIN_DURATION} and {MAX_ROLE_DURATION}, not {value}."
                 )
+        for name, profile in self.profiles.items():
+            if profile.output is not None and profile.output != name:
+                problem = section_name_problem(profile.output)
+                if problem is not None:
+                    raise SettingsError(f"output of profile {name}: {problem}")
 
 
 _TOP_LEVEL = {f.name: f for f in dataclasses.fields(Settings) if f.name != "profiles"}

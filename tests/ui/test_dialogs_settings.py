@@ -125,16 +125,16 @@ def test_durations_stay_within_what_aws_accepts(qtbot: QtBot) -> None:
 @pytest.mark.parametrize(
     ("profile", "output", "problem"),
     [
-        ("admin", "my admin", "cannot contain spaces"),
-        ("admin", "[x]", "cannot contain spaces, brackets"),
+        ("admin", "my admin", "'my admin' cannot be a section name"),
+        ("admin", "[x]", "no spaces, brackets"),
         ("admin", "default", "[default] holds the default profile"),
         (
             "admin",
             "deploy-live",
-            "Output names for admin and deploy are the same section [deploy-live]",
+            "admin and deploy would both be written to [deploy-live]",
         ),
-        ("admin", "alice", "[alice] is the section of profile alice"),
-        ("readonly", "admin", "[admin] is the section of profile admin"),
+        ("admin", "alice", "[alice] is the section of your profile alice"),
+        ("readonly", "admin", "[admin] is the section of your profile admin"),
     ],
 )
 def test_a_bad_or_colliding_output_name_keeps_save_disabled(
@@ -157,7 +157,7 @@ def test_two_rows_with_the_same_new_name_collide(qtbot: QtBot) -> None:
     dialog.set_output("admin", "shared")
     assert dialog.save_button.isEnabled()
     dialog.set_output("readonly", "shared")
-    assert "admin and readonly are the same section [shared]" in dialog.problem_text()
+    assert "admin and readonly would both be written to [shared]" in dialog.problem_text()
 
 
 def test_typing_in_the_table_is_validated_as_typed(qtbot: QtBot) -> None:
@@ -170,7 +170,7 @@ def test_typing_in_the_table_is_validated_as_typed(qtbot: QtBot) -> None:
     qtbot.keyClicks(editor, "admin live")
     qtbot.keyClick(editor, Qt.Key.Key_Tab)
     assert table.item(0, 1).text() == "admin live"  # type: ignore[union-attr]
-    assert "cannot contain spaces" in dialog.problem_text()
+    assert "cannot be a section name" in dialog.problem_text()
 
 
 def test_autostart_that_cannot_be_changed_is_disabled_and_left_alone(qtbot: QtBot) -> None:

@@ -16,8 +16,9 @@ def run(args: argparse.Namespace) -> int:
     from traycred.channel import client
     from traycred.cli.cmd_refresh import INSTANCE_TIMEOUT, done_here
     from traycred.credentials import parse_iso
-    from traycred.engine import DEFAULT_SECTION, Engine
+    from traycred.engine import Engine
     from traycred.prompt.terminal import prompter_for_cli
+    from traycred.settings import DEFAULT_SECTION
 
     prompter = prompter_for_cli(args)  # checks --mfa-code before anything else
     instance = client.ping()

@@ -8,7 +8,6 @@ choices over whatever the file holds by then, so a keep-fresh toggled meanwhile 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -36,13 +35,12 @@ from traycred.settings import (
     MAX_ROLE_DURATION,
     MIN_DURATION,
     Settings,
+    output_name_problem,
 )
 from traycred.ui.qt.dialogs._common import MessageLabel, TrayDialog
 
 MARGIN_MINUTES = (1, 60)  # Settings.validate: 60 to 3600 seconds
 HOUR_STEP = 0.25
-_BAD_SECTION_CHARS = re.compile(r"[\[\]\s#;=]")
-DEFAULT_SECTION = "default"
 
 
 @dataclass(frozen=True)
@@ -70,37 +68,6 @@ class SettingsChoice:
 
 def hours_to_seconds(hours: float) -> int:
     return round(hours * 3600)
-
-
-def section_problem(
-    profile: str, output: str, taken: Mapping[str, str], profiles: Sequence[str]
-) -> str | None:
-    """Why `output` cannot be `profile`'s section (None when it can; "" means its own name).
-
-    `taken`: section -> the other profile already writing there. `profiles`: every profile name.
-    """
-    if not output or output == profile:
-        return None
-    if _BAD_SECTION_CHARS.search(output) or not output.isprintable():
-        return (
-            f"Output name for {profile}: a section name cannot contain spaces, brackets, '#', "
-            "';' or '='."
-        )
-    if output == DEFAULT_SECTION:
-        return (
-            f"Output name for {profile}: [default] holds the default profile; choose the "
-            "default in the tray menu instead."
-        )
-    if output in profiles:
-        return (
-            f"Output name for {profile}: [{output}] is the section of profile {output}; "
-            "pick a name no profile uses, e.g. "
-            f"{profile}-live."
-        )
-    other = taken.get(output)
-    if other is not None:
-        return f"Output names for {other} and {profile} are the same section [{output}]."
-    return None
 
 
 class SettingsDialog(TrayDialog):
@@ -310,15 +277,14 @@ class SettingsDialog(TrayDialog):
         """Every reason Save is disabled (empty when the values can be saved)."""
         found: list[str] = []
         known = set(self._profiles) | set(self._rows) | set(self._original.profiles)
-        taken: dict[str, str] = {}
         # Profiles not in the table keep writing where they do now.
-        for name, profile in self._original.profiles.items():
-            if name not in self._rows and profile.managed:
-                taken[self._original.output_for(name)] = name
+        taken = {s: p for s, p in self._original.writers().items() if p not in self._rows}
         for name, output in self.outputs().items():
-            problem = section_problem(name, output or "", taken, sorted(known - {name}))
+            problem = output_name_problem(
+                name, output or name, profiles=known - {name}, taken=taken
+            )
             if problem:
-                found.append(problem)
+                found.append(f"Output name for {name}: {problem}")
             else:
                 taken[output or name] = name
         try:
