@@ -425,17 +425,32 @@ def test_temp_files_of_a_killed_writer_are_cleaned_on_the_next_write(creds_path:
 # --- keys import -----------------------------------------------------------------------------
 
 
-def test_plaintext_keys_of_a_foreign_section_can_be_read(creds_path: Path) -> None:
+def test_plaintext_keys_of_foreign_sections_can_be_read(creds_path: Path) -> None:
     creds_path.parent.mkdir(mode=0o700)
-    creds_path.write_bytes(USER_FILE)
+    legacy = (
+        b"[old-sdk]\n"
+        b"aws_access_key_id = ASIAOLD\naws_secret_access_key = s\naws_security_token = t\n"
+    )
+    creds_path.write_bytes(USER_FILE + legacy)
     store = CredentialsStore()
-    keys = store.read_plaintext_keys("default")
-    assert keys == Credentials("AKIAUSEROWN", "userSecretValue")
-    assert "userSecretValue" not in repr(keys)
-    assert store.read_plaintext_keys("terraform") is None
-    assert store.read_plaintext_keys("absent") is None
     store.write({"dev": temporary(1)})
-    assert store.read_plaintext_keys("dev") is None  # traycred's own, not long-term keys
+    keys = store.plaintext_keys()
+    # [terraform] holds no key pair and [dev] is traycred's own: neither is listed.
+    assert keys == {
+        "default": Credentials("AKIAUSEROWN", "userSecretValue"),
+        "old-sdk": Credentials("ASIAOLD", "s", "t"),  # the legacy token name marks it temporary
+    }
+    assert "userSecretValue" not in repr(keys)
+
+
+def test_plaintext_keys_of_a_file_with_a_duplicated_section_is_a_clear_error(
+    creds_path: Path,
+) -> None:
+    creds_path.parent.mkdir(mode=0o700)
+    creds_path.write_bytes(USER_FILE + b"[default]\nregion = us-east-1\n")
+    with pytest.raises(CredentialsFileError) as caught:
+        CredentialsStore().plaintext_keys()
+    assert "[default]" in str(caught.value)
 
 
 def test_removing_long_term_keys_keeps_comments_other_keys_and_a_backup(

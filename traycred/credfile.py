@@ -81,24 +81,24 @@ class CredentialsStore:
             return None
         return _owned_credentials(document.items(name))
 
-    def read_plaintext_keys(self, section: str) -> Credentials | None:
-        """The plaintext keys of foreign section `section` (for `keys import`), or None when the
-        section is absent, owned by traycred, or holds no key pair. The session token, if the
-        section has one, is included (such keys are temporary and cannot be imported).
-        CredentialsFileError when the section is duplicated."""
+    def plaintext_keys(self) -> dict[str, Credentials]:
+        """Section -> plaintext keys, for every foreign section holding a key pair (for `keys
+        import`: read with the parser its removal edits with). A session token, modern or
+        legacy (`aws_security_token`), is included: such keys are temporary and cannot be
+        imported. CredentialsFileError when a section is duplicated (botocore reads none then).
+        """
         _, document = self._read()
-        if section not in document:
-            return None
-        self._refuse_duplicate(document, section)
-        items = document.items(section)
-        if OWNER_MARKER in items:
-            return None
-        key_id = items.get(ACCESS_KEY_ID)
-        secret = items.get(SECRET_ACCESS_KEY)
-        if not key_id or not secret:
-            return None
-        token = items.get(SESSION_TOKEN) or items.get(LEGACY_SESSION_TOKEN) or None
-        return Credentials(key_id, secret, token)
+        keys: dict[str, Credentials] = {}
+        for section in document.sections():
+            self._refuse_duplicate(document, section)
+            items = document.items(section)
+            key_id = items.get(ACCESS_KEY_ID)
+            secret = items.get(SECRET_ACCESS_KEY)
+            if OWNER_MARKER in items or not key_id or not secret:
+                continue
+            token = items.get(SESSION_TOKEN) or items.get(LEGACY_SESSION_TOKEN) or None
+            keys[section] = Credentials(key_id, secret, token)
+        return keys
 
     def problems(self) -> tuple[Problem, ...]:
         """What botocore would reject or misread in the file (for `doctor`), by line."""

@@ -25,42 +25,17 @@ class Candidate:
     caller_arn: str = ""
 
 
-def plaintext_keys(path: Path) -> dict[str, Credentials]:
-    """Section name -> long-term key, read from the credentials file itself (botocore's parser).
+def choose(requested: list[str], store: CredentialsStore) -> tuple[list[Candidate], list[str]]:
+    """The profiles to import (default: every static-keys profile with plaintext keys in the
+    credentials file), and a reason for each requested one that cannot be.
 
-    Read from the file rather than the profile model: only keys in this file can be removed
-    from it, and a key set in ~/.aws/config is not traycred's to move.
+    Only keys in the credentials file itself can be removed from it; a key set in
+    ~/.aws/config is not traycred's to move.
     """
-    from botocore.configloader import raw_config_parse
-    from botocore.exceptions import ConfigParseError
-
-    from traycred.errors import ConfigError
-
-    if not path.exists():
-        return {}
-    try:
-        sections = raw_config_parse(str(path), parse_subsections=False)
-    except ConfigParseError:
-        raise ConfigError(
-            f"The credentials file {path} cannot be parsed.", hint="Fix it and try again."
-        ) from None
-    keys: dict[str, Credentials] = {}
-    for name, values in sections.items():
-        key_id = str(values.get("aws_access_key_id", "")).strip()
-        secret = str(values.get("aws_secret_access_key", "")).strip()
-        token = str(values.get("aws_session_token", "")).strip() or None
-        if key_id and secret:
-            keys[name] = Credentials(key_id, secret, token)
-    return keys
-
-
-def choose(
-    requested: list[str], in_file: dict[str, Credentials], path: Path
-) -> tuple[list[Candidate], list[str]]:
-    """The profiles to import, and a reason for each requested one that cannot be."""
     from traycred import config
     from traycred.config import Kind
 
+    in_file, path = store.plaintext_keys(), store.path
     refused: list[str] = []
     if not requested:
         model = config.load()

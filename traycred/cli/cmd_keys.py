@@ -199,7 +199,8 @@ def import_keys(profiles: list[str], *, yes: bool) -> int:
             "not a terminal.",
         )
     path = paths.aws_credentials_file()
-    candidates, failures = keyimport.choose(profiles, keyimport.plaintext_keys(path), path)
+    store = CredentialsStore(path)
+    candidates, failures = keyimport.choose(profiles, store)
     if not candidates and not failures:
         print(f"No plaintext long-term keys found in {path}.")
         return 0
@@ -224,7 +225,6 @@ def import_keys(profiles: list[str], *, yes: bool) -> int:
     if not yes and not _confirm(verified, path, backend):
         raise CancelledError("Nothing was imported; the credentials file is unchanged.")
 
-    store = CredentialsStore(path)
     for candidate in verified:
         name = candidate.profile
         try:

@@ -431,16 +431,14 @@ class TrayController:
         """Profile -> access key id of long-term keys in plaintext in the credentials file."""
         from traycred import keyimport
 
-        path = self.engine.credentials_store.path
-        candidates, _ = keyimport.choose([], keyimport.plaintext_keys(path), path)
+        candidates, _ = keyimport.choose([], self.engine.credentials_store)
         return {c.profile: c.key.access_key_id for c in candidates}
 
     def import_keys(self, profiles: Sequence[str]) -> str:
         """Move verified plaintext keys into the keyring, then out of the file (backup kept)."""
         from traycred import keyimport
 
-        path = self.engine.credentials_store.path
-        candidates, refused = keyimport.choose(list(profiles), keyimport.plaintext_keys(path), path)
+        candidates, refused = keyimport.choose(list(profiles), self.engine.credentials_store)
         keystore = self.engine.keystore
         moved: list[str] = []
         problems = list(refused)
