@@ -26,6 +26,8 @@ Trigger = Callable[[Action, "str | None"], None]
 ICON_SIZE = 64
 # How long `close` waits for pystray's loop to stop.
 CLOSE_TIMEOUT = 5.0
+# How long `close` then gives pystray's loop thread to end.
+LOOP_EXIT_GRACE = 0.5
 
 
 def load_pystray() -> Any:
@@ -123,6 +125,7 @@ class PystrayTray:
         self._icon_state: Any = None
         self._menu_model: tuple[MenuItem, ...] | None = None
         self._closing = False
+        self._stopped = False
 
     @property
     def backend(self) -> str:
@@ -241,20 +244,45 @@ class PystrayTray:
         self.notify(Notice(("menu", ""), "traycred is running", "Click its icon for the menu."))
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Stop the icon and its threads, waiting at most `timeout` seconds: a pystray loop
-        that does not stop is left to die with the process (its threads are daemons)."""
+        """Stop the icon (its window goes), waiting at most `timeout` seconds for the queued
+        calls and the stop to run; a pystray that does not stop is left to die with the
+        process (its threads are daemons)."""
         self._closing = True
         if self._caller is None:
+            self._stopped = True
             return
         self._calls.put(self._stop_icon)
         self._calls.put(None)
-        deadline = time.monotonic() + timeout
-        for thread in (self._caller, self._thread):
-            if thread is not None:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        if self._thread is not None and self._thread.is_alive():
-            log.warning("pystray's loop did not stop within %.0f s; leaving it", timeout)
+        self._caller.join(timeout)
+        if self._caller.is_alive():
+            log.warning("pystray did not stop within %.0f s; leaving it", timeout)
+        elif self._thread is not None:
+            # Its loop ends at once as a rule, but python-xlib can miss the wake-up when
+            # another thread read the socket: a loop thread left waiting holds nothing.
+            self._thread.join(LOOP_EXIT_GRACE)
+
+    @property
+    def stopped(self) -> bool:
+        """True once `close` has stopped the icon: its window is gone."""
+        return self._stopped
 
     def _stop_icon(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             self._when_loop_named(self.icon.stop)
+            self._flush_x_requests()
+        self._stopped = True
+
+    def _flush_x_requests(self) -> None:
+        """Send what python-xlib still queues for the icon (xorg backend only).
+
+        pystray's xorg stop destroys the window and flushes on its loop thread; when our
+        thread's flush of the stop message was still under way, python-xlib can leave that
+        DestroyWindow queued (seen under load): the icon stayed on screen and the loop ran on.
+        """
+        display = getattr(self.icon, "_display", None)
+        if display is None:
+            return
+        try:
+            display.flush()
+        except Exception:
+            log.debug("flushing pystray's X connection failed", exc_info=True)
