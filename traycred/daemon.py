@@ -28,7 +28,6 @@ from traycred.state import AppState
 if TYPE_CHECKING:
     from traycred.engine import Engine
     from traycred.scheduler import Scheduler
-    from traycred.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +71,7 @@ class DaemonService:
         succeeded = [p for p in profiles if isinstance(outcomes.get(p), datetime)]
         if succeeded:
             # Like `traycred refresh PROFILE` run directly: named profiles are kept fresh.
-            def mark(settings: Settings) -> Settings:
-                for name in succeeded:
-                    settings = settings.with_profile(name, managed=True)
-                return settings
-
-            engine.settings_store.update(mark)
+            engine.remember(succeeded)
             scheduler.reload()
         return outcomes
 

@@ -681,7 +681,7 @@ class Engine:
 
         succeeded = [n for n in names if n not in errors]
         if succeeded and (mark_managed or output is not None):
-            self._remember(succeeded, output, mark_managed)
+            self.remember(succeeded, output=output, managed=mark_managed)
 
         outcomes = []
         done_by_name: dict[str, tuple[str, ...]] = {}
@@ -840,11 +840,16 @@ class Engine:
                         errors.setdefault(name, exc)
         return written
 
-    def _remember(self, names: Sequence[str], output: str | None, mark_managed: bool) -> None:
+    def remember(
+        self, names: Sequence[str], *, output: str | None = None, managed: bool = True
+    ) -> None:
+        """Record in the settings what a refresh of `names` asked for: kept fresh (`managed`)
+        and, for one profile, its output section."""
+
         def change(settings: Settings) -> Settings:
             for name in names:
                 changes: dict[str, Any] = {}
-                if mark_managed:
+                if managed:
                     changes["managed"] = True
                 if output is not None:
                     changes["output"] = None if output == name else output
