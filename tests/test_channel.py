@@ -43,6 +43,8 @@ class Instance:
     def credentials(self, profile: str) -> Credentials:
         if profile == "dev":
             return Credentials("ASIAEXAMPLEDEV000001", SECRET, TOKEN, EXPIRY)
+        if profile == "static":
+            return Credentials("AKIAEXAMPLESTATIC001", SECRET)
         if profile == "mfa":
             raise MfaCodeNeededError("An MFA code is needed for mfa; run `traycred refresh mfa`.")
         if profile == "offline":
@@ -165,6 +167,20 @@ def test_credential_process_prints_the_instances_credentials(
         "Expiration": "2031-05-06T07:08:09Z",
     }
     assert err == ""
+
+
+def test_keys_without_a_session_print_neither_token_nor_expiration(
+    instance: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Long-term keys have neither: both are left out, as when the CLI resolves the profile
+    # itself (botocore reads a credential_process without Expiration as never expiring).
+    assert client.credential_process("static") == 0
+    out, _ = capsys.readouterr()
+    assert json.loads(out) == {
+        "Version": 1,
+        "AccessKeyId": "AKIAEXAMPLESTATIC001",
+        "SecretAccessKey": SECRET,
+    }
 
 
 def test_needs_user_without_a_terminal_exits_3_with_the_message(

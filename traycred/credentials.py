@@ -55,3 +55,17 @@ class Credentials:
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_within(timedelta(0), now)
+
+    def process_output(self) -> dict[str, str | int]:
+        """The credential_process JSON object (Version 1) botocore and the AWS CLI read:
+        the session token and `Expiration` only when there are any."""
+        output: dict[str, str | int] = {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+        }
+        if self.session_token is not None:
+            output["SessionToken"] = self.session_token
+        if self.expiration is not None:
+            output["Expiration"] = format_iso(self.expiration)
+        return output

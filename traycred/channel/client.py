@@ -249,16 +249,10 @@ def credential_process(profile: str) -> int | None:
             return None
         sys.stderr.write(f"traycred: {exc.message}\n")
         return exc.exit_code
-    output = {
-        "Version": 1,
-        "AccessKeyId": result["AccessKeyId"],
-        "SecretAccessKey": result["SecretAccessKey"],
-    }
-    if result.get("SessionToken"):
-        output["SessionToken"] = result["SessionToken"]
-    if result.get("Expiration"):
-        output["Expiration"] = result["Expiration"]
-    sys.stdout.write(json.dumps(output) + "\n")
+    if not isinstance(result, dict) or result.get("Version") != 1:
+        return None  # not the credential_process object: resolve the profile here instead
+    # The instance sends the object `Credentials.process_output` builds, printed as it is.
+    sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0
 

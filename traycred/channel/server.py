@@ -402,13 +402,8 @@ class ChannelServer:
                 "protocol": protocol.PROTOCOL_VERSION,
             }
         if op == "credentials":
-            creds = self.handler.credentials(_text(args, "profile"))
-            return {
-                "AccessKeyId": creds.access_key_id,
-                "SecretAccessKey": creds.secret_access_key,
-                "SessionToken": creds.session_token,
-                "Expiration": None if creds.expiration is None else format_iso(creds.expiration),
-            }
+            # Exactly what `traycred credential-process` prints: the client passes it on.
+            return self.handler.credentials(_text(args, "profile")).process_output()
         if op == "status":
             return self.handler.status().to_json()
         if op == "refresh":

@@ -9,27 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-from traycred.credentials import Credentials, format_iso
 
 NO_TERMINAL_HINT = (
     "Run `traycred refresh PROFILE` in a terminal (one code serves the whole MFA session), "
     "or keep the traycred tray running to be asked there."
 )
-
-
-def process_json(credentials: Credentials) -> str:
-    data: dict[str, Any] = {
-        "Version": 1,
-        "AccessKeyId": credentials.access_key_id,
-        "SecretAccessKey": credentials.secret_access_key,
-    }
-    if credentials.session_token is not None:
-        data["SessionToken"] = credentials.session_token
-    if credentials.expiration is not None:
-        data["Expiration"] = format_iso(credentials.expiration)
-    return json.dumps(data)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
         args, allow_stdin=False, hint=NO_TERMINAL_HINT.replace("PROFILE", args.profile)
     )
     credentials = Engine(prompter).credentials_for(args.profile)
-    sys.stdout.write(process_json(credentials) + "\n")
+    sys.stdout.write(json.dumps(credentials.process_output()) + "\n")
     sys.stdout.flush()
     return 0
