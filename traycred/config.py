@@ -56,6 +56,16 @@ CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 OWNER_MARKER = "x_traycred_expiration"
 
 _SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
+
+
+def _may_be_secret(key: str) -> bool:
+    """A config key whose value may be a secret: the known ones, and any naming a secret,
+    token or password once a BOM, zero-width or other invisible characters are dropped
+    (botocore reads `\ufeffaws_secret_access_key` as a key of its own)."""
+    visible = "".join(c for c in key if c.isprintable() and not c.isspace()).lower()
+    return visible in _SECRET_KEYS or any(w in visible for w in ("secret", "token", "password"))
+
+
 # botocore reads the legacy name first (SharedCredentialProvider.TOKENS).
 _TOKEN_KEYS = ("aws_security_token", "aws_session_token")
 _LEGACY_SSO_KEYS = ("sso_start_url", "sso_region", "sso_account_id", "sso_role_name")
@@ -120,7 +130,8 @@ class Profile:
     # The config-file keys of SHADOWING_KEYS present in this profile's config section.
     shadowing_keys: tuple[str, ...] = ()
     # Non-secret config values of the profile's config section (for region, endpoint_url, ...).
-    settings: Mapping[str, str] = field(default_factory=dict)
+    # Left out of repr as well: an unknown key may still hold a secret.
+    settings: Mapping[str, str] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = ()
     # How the identity at the end of `chain` is obtained: for a usable base profile its own
     # kind; for a role profile the kind of its chain's base *as a source* (a role profile that
@@ -699,7 +710,7 @@ class _Model:
             in_credentials=cred is not None,
             shadowing_keys=tuple(k for k in SHADOWING_KEYS if cfg is not None and k in cfg),
             settings={
-                k: v for k, v in (cfg or {}).items() if isinstance(v, str) and k not in _SECRET_KEYS
+                k: v for k, v in (cfg or {}).items() if isinstance(v, str) and not _may_be_secret(k)
             },
             warnings=self._warnings(name, kind),
             base_kind=base_kind,
