@@ -13,10 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.aws_setup import CI_DEPLOY, SSO_DEV, alice_config, store_keys, write_config
+from tests.fixtures.channel import call_in_thread
 from tests.fixtures.system import require_system
 from traycred.channel import client
 from traycred.emulator import Emulator
@@ -85,20 +84,6 @@ def stop(process: subprocess.Popen[bytes], log: Path) -> int:
         process.wait(10)
         stacks = log.read_text(errors="replace")
         raise AssertionError(f"the tray hung on SIGTERM:\n{stacks}") from None
-
-
-def call_in_thread(op: str, args: dict[str, Any] | None = None) -> Future[Any]:
-    """A channel call made on a thread of its own, so the test can act while it waits."""
-    future: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(client.call(op, args, timeout=60))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
-    return future
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from tests.fixtures.aws_setup import SSO_DEV, alice_config, store_keys, write_config
+from tests.fixtures.channel import call_in_thread
 from traycred.channel import client
 from traycred.channel.server import AlreadyRunningError, ChannelServer
 from traycred.cli import cmd_tray
@@ -80,19 +80,6 @@ def running(
     prompter.close()
     tray.close()
     controller.stop()
-
-
-def call_in_thread(op: str, args: dict[str, Any] | None = None) -> Future[Any]:
-    future: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(client.call(op, args, timeout=60))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
-    return future
 
 
 def test_credential_process_waits_for_the_tray_mfa_dialog(qtbot: QtBot, running: Running) -> None:
