@@ -89,9 +89,8 @@ class CredentialsStore:
         """
         _, document = self._read()
         keys: dict[str, Credentials] = {}
-        for section in document.sections():
+        for section, items in document.sections().items():
             self._refuse_duplicate(document, section)
-            items = document.items(section)
             key_id = items.get(ACCESS_KEY_ID)
             secret = items.get(SECRET_ACCESS_KEY)
             if OWNER_MARKER in items or not key_id or not secret:
