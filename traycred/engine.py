@@ -721,8 +721,9 @@ class Engine:
         self, name: str, output: str, config: AwsConfig, settings: Settings
     ) -> None:
         """`--output`: the same rule as the Settings dialog's output names."""
-        taken = {s: p for s, p in settings.writers().items() if p != name}
-        problem = output_name_problem(name, output, profiles=config.profiles, taken=taken)
+        problem = output_name_problem(
+            name, output, profiles=config.profiles, taken=settings.writers()
+        )
         if problem is not None:
             raise UsageError(problem)
 

@@ -51,7 +51,7 @@ def output_name_problem(
 
     The one rule for the CLI's `--output` and the Settings dialog. `profiles`: the user's own
     profile names (their sections are not traycred's to write); `taken`: section -> the
-    profile traycred already writes there.
+    profile traycred already writes there (`profile` itself among them or not).
     """
     if output == profile:
         return None
